@@ -1,0 +1,358 @@
+"""The Agent aggregate: one worker agent and everything it does.
+
+Every event of an agent's turn carries the ``task`` it belongs to (a short
+slug of the command that started it), so logs group by task.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import AgentIsDeleted, EmptyText
+from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
+from domain.names import agent_stream_id, check_agent_name
+
+DEFAULT_MODEL = "claude-sonnet-4-5"
+STATUSES = ("idle", "working", "interrupted", "failed", "hibernating", "deleted")
+
+
+def task_slug(command: str, max_words: int = 5) -> str:
+    """A short, readable slug of a command: 'Create a hello app' -> 'create-a-hello-app'."""
+    words = re.findall(r"[a-z0-9]+", command.lower())[:max_words]
+    return "-".join(words)[:48] or "task"
+
+
+class Agent(Aggregate):
+    """A worker agent of a session."""
+
+    session_id: UUID
+    name: str
+    model: str
+    incarnation: int
+    status: str
+    task: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+    def __init__(self, payload: AgentCreatedV2) -> None:
+        self.session_id = payload.session_id
+        self.name = payload.name
+        self.model = payload.model
+        self.incarnation = payload.incarnation
+        self.status = "idle"
+        self.task = None
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost_usd = 0.0
+
+    @classmethod
+    def create(
+        cls,
+        session_id: UUID,
+        name: str,
+        *,
+        incarnation: int = 0,
+        model: str | None = None,
+        system_prompt: str = "",
+        template: str | None = None,
+        cwd: str = ".",
+        allowed_tools: tuple[str, ...] = (),
+        permission_mode: str = "acceptEdits",
+        budget_usd: float | None = None,
+    ) -> Agent:
+        check_agent_name(name)
+        if budget_usd is not None:
+            check_cost(budget_usd)
+        payload = AgentCreatedV2(
+            session_id=session_id,
+            name=name,
+            incarnation=incarnation,
+            model=model or DEFAULT_MODEL,
+            system_prompt=system_prompt,
+            template=template,
+            cwd=cwd,
+            allowed_tools=allowed_tools,
+            permission_mode=permission_mode,
+            budget_usd=budget_usd,
+        )
+        stream_id = agent_stream_id(session_id, name, incarnation)
+        return cls._create(AgentCreated, id=stream_id, payload=payload)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == "deleted"
+
+    def _check_alive(self) -> None:
+        if self.is_deleted:
+            raise AgentIsDeleted(self.name)
+
+    def command(self, command: str, source: str = "orchestrator") -> str:
+        """Give the agent a task; returns the task's slug."""
+        self._check_alive()
+        if not command.strip():
+            raise EmptyText("a command")
+        task = task_slug(command)
+        payload = AgentCommandedV1(command=command, task=task, source=source)
+        self.trigger_event(AgentCommanded, payload=payload)
+        return task
+
+    def change_status(self, status: str, reason: str = "") -> None:
+        self._check_alive()
+        if status not in STATUSES or status == "deleted":
+            raise ValueError(f"unknown agent status {status!r}")
+        payload = AgentStatusChangedV1(status=status, reason=reason, task=self.task)
+        self.trigger_event(AgentStatusChanged, payload=payload)
+
+    def emit_text(self, text: str) -> None:
+        self.trigger_event(AgentTextEmitted, payload=TextV1(task=self.task, text=text))
+
+    def emit_thinking(self, text: str) -> None:
+        self.trigger_event(AgentThinkingEmitted, payload=TextV1(task=self.task, text=text))
+
+    def request_tool_use(self, tool_use_id: str, tool: str, tool_input: dict[str, Any]) -> None:
+        payload = ToolUseRequestedV1(
+            task=self.task, tool_use_id=tool_use_id, tool=tool, input=tool_input
+        )
+        self.trigger_event(ToolUseRequested, payload=payload)
+
+    def complete_tool_use(
+        self, tool_use_id: str, tool: str, output: Any, is_error: bool = False
+    ) -> None:
+        payload = ToolUseCompletedV1(
+            task=self.task, tool_use_id=tool_use_id, tool=tool, output=output, is_error=is_error
+        )
+        self.trigger_event(ToolUseCompleted, payload=payload)
+
+    def record_file_change(self, path: str, change: str, diff: str) -> None:
+        payload = FileChangedV1(task=self.task, path=path, change=change, diff=diff)
+        self.trigger_event(FileChanged, payload=payload)
+
+    def complete_turn(
+        self,
+        usage: Usage,
+        cost_usd: float,
+        duration_ms: int,
+        num_turns: int,
+        claude_session_id: str,
+        is_error: bool = False,
+    ) -> None:
+        usage.check()
+        check_cost(cost_usd)
+        payload = AgentTurnCompletedV1(
+            task=self.task,
+            model=self.model,
+            usage=usage,
+            cost_usd=cost_usd,
+            duration_ms=duration_ms,
+            num_turns=num_turns,
+            claude_session_id=claude_session_id,
+            is_error=is_error,
+        )
+        self.trigger_event(TurnCompleted, payload=payload)
+
+    def interrupt(self, reason: str) -> None:
+        self._check_alive()
+        self.trigger_event(AgentInterrupted, payload=AgentInterruptedV1(task=self.task, reason=reason))
+
+    def fail(self, error: str) -> None:
+        self._check_alive()
+        self.trigger_event(AgentFailed, payload=AgentFailedV1(task=self.task, error=error))
+
+    def delete(self, reason: str = "") -> None:
+        self._check_alive()
+        self.trigger_event(AgentDeleted, payload=AgentDeletedV1(reason=reason))
+
+    def summarize(self, notification_id: int, summary: str) -> None:
+        payload = EventSummarizedV1(notification_id=notification_id, summary=summary)
+        self.trigger_event(EventSummarized, payload=payload)
+
+
+# --- payloads -------------------------------------------------------------
+
+
+class AgentCreatedV1(Payload):
+    """The first schema: no template, tools, permissions or budget."""
+
+    session_id: UUID
+    name: str
+    model: str
+    system_prompt: str
+    cwd: str
+
+    def upcast(self) -> AgentCreatedV2:
+        return AgentCreatedV2(
+            session_id=self.session_id,
+            name=self.name,
+            incarnation=0,
+            model=self.model,
+            system_prompt=self.system_prompt,
+            template=None,
+            cwd=self.cwd,
+        )
+
+
+class AgentCreatedV2(Payload, tag=2):
+    session_id: UUID
+    name: str
+    incarnation: int
+    model: str
+    system_prompt: str
+    template: str | None
+    cwd: str
+    allowed_tools: tuple[str, ...] = ()
+    permission_mode: str = "acceptEdits"
+    budget_usd: float | None = None
+
+
+class AgentCommandedV1(Payload):
+    command: str
+    task: str
+    source: str
+
+
+class AgentStatusChangedV1(Payload):
+    status: str
+    reason: str
+    task: str | None
+
+
+class TextV1(Payload):
+    task: str | None
+    text: str
+
+
+class ToolUseRequestedV1(Payload):
+    task: str | None
+    tool_use_id: str
+    tool: str
+    input: dict[str, Any]
+
+
+class ToolUseCompletedV1(Payload):
+    task: str | None
+    tool_use_id: str
+    tool: str
+    output: Any
+    is_error: bool = False
+
+
+class FileChangedV1(Payload):
+    task: str | None
+    path: str
+    change: str  # "created" | "modified" | "deleted"
+    diff: str
+
+
+class AgentTurnCompletedV1(Payload):
+    task: str | None
+    model: str
+    usage: Usage
+    cost_usd: float
+    duration_ms: int
+    num_turns: int
+    claude_session_id: str
+    is_error: bool = False
+
+
+class AgentInterruptedV1(Payload):
+    task: str | None
+    reason: str
+
+
+class AgentFailedV1(Payload):
+    task: str | None
+    error: str
+
+
+class AgentDeletedV1(Payload):
+    reason: str
+
+
+class EventSummarizedV1(Payload):
+    notification_id: int
+    summary: str
+
+
+# --- events ---------------------------------------------------------------
+
+
+class AgentCreated(PodiumCreated):
+    payload: AgentCreatedV2
+    previous_payloads = (AgentCreatedV1,)
+
+
+class AgentCommanded(PodiumEvent):
+    payload: AgentCommandedV1
+
+    def apply(self, agent: Agent) -> None:
+        agent.task = self.payload.task
+        agent.status = "working"
+
+
+class AgentStatusChanged(PodiumEvent):
+    payload: AgentStatusChangedV1
+
+    def apply(self, agent: Agent) -> None:
+        agent.status = self.payload.status
+
+
+class AgentTextEmitted(PodiumEvent):
+    payload: TextV1
+
+
+class AgentThinkingEmitted(PodiumEvent):
+    payload: TextV1
+
+
+class ToolUseRequested(PodiumEvent):
+    payload: ToolUseRequestedV1
+
+
+class ToolUseCompleted(PodiumEvent):
+    payload: ToolUseCompletedV1
+
+
+class FileChanged(PodiumEvent):
+    payload: FileChangedV1
+
+
+class TurnCompleted(PodiumEvent):
+    payload: AgentTurnCompletedV1
+
+    def apply(self, agent: Agent) -> None:
+        usage = self.payload.usage
+        agent.input_tokens += usage.input_tokens
+        agent.output_tokens += usage.output_tokens
+        agent.cost_usd += self.payload.cost_usd
+        if agent.status == "working":
+            agent.status = "idle"
+
+
+class AgentInterrupted(PodiumEvent):
+    payload: AgentInterruptedV1
+
+    def apply(self, agent: Agent) -> None:
+        agent.status = "interrupted"
+
+
+class AgentFailed(PodiumEvent):
+    payload: AgentFailedV1
+
+    def apply(self, agent: Agent) -> None:
+        agent.status = "failed"
+
+
+class AgentDeleted(PodiumEvent):
+    payload: AgentDeletedV1
+
+    def apply(self, agent: Agent) -> None:
+        agent.status = "deleted"
+
+
+class EventSummarized(PodiumEvent):
+    payload: EventSummarizedV1

@@ -1,0 +1,181 @@
+"""The application service: the commands of podium's write side.
+
+Adapters (the runtime, the gateway, the CLI) call these methods; each loads
+the aggregates it needs, lets them decide, and saves their new events. Saves
+go through group commit, so concurrent writers share transactions.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
+from psycopg.conninfo import conninfo_to_dict
+
+from domain.agent import Agent
+from domain.codec import MsgspecTranscoder, PayloadMapper
+from domain.errors import AgentNotFound, DuplicateAgentName, SessionNotFound
+from domain.group_commit import GroupCommitRecorder
+from domain.names import agent_stream_id, check_agent_name
+from domain.session import Session
+from domain.system_log import SystemLog, system_log_id
+
+EVENTS_TABLE = "podium_events"  # eventsourcing names it after the application
+
+
+def postgres_env(conninfo: str, pool_size: int = 4) -> dict[str, str]:
+    """eventsourcing's PostgreSQL settings for a libpq connection string or URL."""
+    params = conninfo_to_dict(conninfo)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
+        "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(params.get("port", "5432")),
+        "POSTGRES_USER": str(params.get("user", "postgres")),
+        "POSTGRES_PASSWORD": str(params.get("password", "")),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+        "CREATE_TABLE": "yes",
+    }
+
+
+class Podium(Application[UUID]):
+    """Sessions, agents and the system log, recorded in one event store."""
+
+    name = "Podium"
+
+    def __init__(self, conninfo: str, pool_size: int = 4) -> None:
+        super().__init__(postgres_env(conninfo, pool_size))
+        self._system_log_lock = threading.Lock()
+        self._system_log: SystemLog | None = None
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(transcoder=MsgspecTranscoder(), mapper_class=PayloadMapper)
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return GroupCommitRecorder(self.factory.application_recorder())
+
+    def close(self) -> None:
+        assert isinstance(self.recorder, GroupCommitRecorder)
+        self.recorder.close()
+        super().close()
+
+    # --- sessions -----------------------------------------------------------
+
+    def start_session(
+        self, title: str = "", cwd: str = ".", budget_usd: float | None = None
+    ) -> Session:
+        session = Session.start(title=title, cwd=cwd, budget_usd=budget_usd)
+        self.save(session)
+        return session
+
+    def get_session(self, session_id: UUID) -> Session:
+        try:
+            session = self.repository.get(session_id)
+        except AggregateNotFoundError:
+            raise SessionNotFound(session_id) from None
+        if not isinstance(session, Session):
+            raise SessionNotFound(session_id)
+        return session
+
+    def send_user_message(self, session_id: UUID, text: str) -> None:
+        session = self.get_session(session_id)
+        session.send_user_message(text)
+        self.save(session)
+
+    # --- agents -------------------------------------------------------------
+
+    def create_agent(self, session_id: UUID, name: str, **options: Any) -> Agent:
+        """Create an agent; its name must be free in the session (case-insensitive)."""
+        check_agent_name(name)
+        session = self.get_session(session_id)
+        session.check_open()
+        current = self._latest_incarnation(session_id, name)
+        if current is not None and not current.is_deleted:
+            raise DuplicateAgentName(current.name)
+        incarnation = 0 if current is None else current.incarnation + 1
+        agent = Agent.create(session_id, name, incarnation=incarnation, **options)
+        try:
+            self.save(agent)
+        except IntegrityError:
+            # Another writer claimed the same name between our read and our save.
+            raise DuplicateAgentName(name) from None
+        return agent
+
+    def find_agent(self, session_id: UUID, name: str) -> Agent:
+        """The live or last agent called ``name`` in the session."""
+        agent = self._latest_incarnation(session_id, name)
+        if agent is None:
+            raise AgentNotFound(name)
+        return agent
+
+    def get_agent(self, agent_id: UUID) -> Agent:
+        agent = self.repository.get(agent_id)
+        assert isinstance(agent, Agent)
+        return agent
+
+    def command_agent(
+        self, session_id: UUID, name: str, command: str, source: str = "orchestrator"
+    ) -> str:
+        agent = self.find_agent(session_id, name)
+        task = agent.command(command, source=source)
+        self.save(agent)
+        return task
+
+    def delete_agent(self, session_id: UUID, name: str, reason: str = "") -> None:
+        agent = self.find_agent(session_id, name)
+        agent.delete(reason)
+        self.save(agent)
+
+    def _latest_incarnation(self, session_id: UUID, name: str) -> Agent | None:
+        """Walk the name's incarnations to the newest one that exists."""
+        check_agent_name(name)
+        incarnation = 0
+        while self.recorder.select_events(
+            agent_stream_id(session_id, name, incarnation), limit=1
+        ):
+            incarnation += 1
+        if incarnation == 0:
+            return None
+        return self.get_agent(agent_stream_id(session_id, name, incarnation - 1))
+
+    # --- system log ---------------------------------------------------------
+
+    def log(
+        self,
+        level: str,
+        message: str,
+        context: dict[str, str] | None = None,
+        session_id: UUID | None = None,
+    ) -> None:
+        """Append to today's system log; retried if another process appended first."""
+        with self._system_log_lock:
+            for _ in range(5):
+                system_log = self._todays_system_log()
+                system_log.log(level, message, context, session_id)
+                try:
+                    self.save(system_log)
+                    return
+                except IntegrityError:
+                    self._system_log = None  # stale: reload and try again
+            raise RuntimeError("could not append to the system log: too much contention")
+
+    def _todays_system_log(self) -> SystemLog:
+        today = datetime.now(UTC).date()
+        cached = self._system_log
+        if cached is not None and cached.day == today.isoformat():
+            return cached
+        try:
+            loaded = self.repository.get(system_log_id(today))
+            assert isinstance(loaded, SystemLog)
+            self._system_log = loaded
+        except AggregateNotFoundError:
+            self._system_log = SystemLog.open(today)
+        return self._system_log

@@ -1,0 +1,55 @@
+"""Domain errors: rule violations a person can read and act on.
+
+Every error carries a message that names the offending value and what would
+be accepted instead, so adapters (the CLI, the gateway, the orchestrator's
+tools) can show it as it is.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A command broke a rule of the domain; nothing was recorded."""
+
+
+class InvalidAgentName(DomainError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"invalid agent name {name!r}: use a letter followed by up to 63 "
+            "letters, digits, '_' or '-'"
+        )
+
+
+class DuplicateAgentName(DomainError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"an agent called {name!r} already exists in this session")
+
+
+class AgentNotFound(DomainError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no agent called {name!r} in this session")
+
+
+class AgentIsDeleted(DomainError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"agent {name!r} has been deleted and takes no more commands")
+
+
+class SessionNotFound(DomainError):
+    def __init__(self, session_id: object) -> None:
+        super().__init__(f"no session with id {session_id}")
+
+
+class SessionIsEnded(DomainError):
+    def __init__(self, session_id: object) -> None:
+        super().__init__(f"session {session_id} has ended and takes no more commands")
+
+
+class NegativeAmount(DomainError):
+    def __init__(self, what: str, value: float) -> None:
+        super().__init__(f"{what} cannot be negative (got {value})")
+
+
+class EmptyText(DomainError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} cannot be empty")

@@ -1,0 +1,74 @@
+"""What every podium event shares: a msgspec payload with a schema version.
+
+An event is an eventsourcing domain event (originator id, version, timestamp)
+whose one field of its own is ``payload``: a frozen msgspec Struct tagged with
+its schema version ``v``. The payload is what the JSON in the store holds, so
+audit SQL reads it as plain JSON, and what the codec validates on the way in
+and out.
+
+History is never rewritten. When a payload's shape changes, the old struct
+stays (listed in the event's ``previous_payloads``) with an ``upcast()`` to
+the next version, and old events are upcast as they are read.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from domain.errors import NegativeAmount
+
+
+class Payload(msgspec.Struct, frozen=True, kw_only=True, tag_field="v", tag=1):
+    """The body of an event. ``v`` (the tag) is its schema version."""
+
+    def upcast(self) -> Payload:
+        """Return this payload as the next schema version (old versions only)."""
+        raise NotImplementedError(f"{type(self).__name__} is the latest version")
+
+
+class PodiumEvent(Aggregate.Event):
+    """An event on an existing stream."""
+
+    payload: Payload
+    # Older schema versions of this event's payload, each with an upcast().
+    previous_payloads: ClassVar[tuple[type[Payload], ...]] = ()
+
+
+class PodiumCreated(Aggregate.Created):
+    """The first event of a stream."""
+
+    payload: Payload
+    previous_payloads: ClassVar[tuple[type[Payload], ...]] = ()
+
+
+class Usage(msgspec.Struct, frozen=True, kw_only=True):
+    """Tokens of one model turn, as the Messages API reports them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return (
+            self.input_tokens
+            + self.output_tokens
+            + self.cache_creation_input_tokens
+            + self.cache_read_input_tokens
+        )
+
+    def check(self) -> None:
+        """Refuse negative counts: the log's sums must never go down."""
+        for field in self.__struct_fields__:
+            value = getattr(self, field)
+            if value < 0:
+                raise NegativeAmount(field, value)
+
+
+def check_cost(cost_usd: float) -> None:
+    if cost_usd < 0:
+        raise NegativeAmount("cost_usd", cost_usd)

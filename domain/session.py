@@ -1,0 +1,162 @@
+"""The Session aggregate: one conversation between a person and the orchestrator."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import EmptyText, SessionIsEnded
+from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
+
+
+class Session(Aggregate):
+    """A conversation with the orchestrator and the agents it manages."""
+
+    title: str
+    cwd: str
+    budget_usd: float | None
+    status: str  # "active" | "interrupted" | "ended"
+
+    def __init__(self, payload: SessionStartedV1) -> None:
+        self.title = payload.title
+        self.cwd = payload.cwd
+        self.budget_usd = payload.budget_usd
+        self.status = "active"
+
+    @classmethod
+    def start(cls, title: str, cwd: str, budget_usd: float | None = None) -> Session:
+        if budget_usd is not None:
+            check_cost(budget_usd)
+        payload = SessionStartedV1(title=title, cwd=cwd, budget_usd=budget_usd)
+        return cls._create(SessionStarted, id=uuid4(), payload=payload)
+
+    def check_open(self) -> None:
+        if self.status == "ended":
+            raise SessionIsEnded(self.id)
+
+    def send_user_message(self, text: str) -> None:
+        self.check_open()
+        if not text.strip():
+            raise EmptyText("a message")
+        self.trigger_event(UserMessageSent, payload=UserMessageSentV1(text=text))
+
+    def record_reply(self, text: str) -> None:
+        self.trigger_event(OrchestratorReplied, payload=OrchestratorRepliedV1(text=text))
+
+    def record_tool_use(
+        self, tool_use_id: str, tool: str, tool_input: dict[str, Any]
+    ) -> None:
+        payload = OrchestratorToolUsedV1(tool_use_id=tool_use_id, tool=tool, input=tool_input)
+        self.trigger_event(OrchestratorToolUsed, payload=payload)
+
+    def complete_turn(
+        self,
+        usage: Usage,
+        cost_usd: float,
+        duration_ms: int,
+        num_turns: int,
+        claude_session_id: str,
+        model: str,
+        is_error: bool = False,
+    ) -> None:
+        usage.check()
+        check_cost(cost_usd)
+        payload = SessionTurnCompletedV1(
+            usage=usage,
+            cost_usd=cost_usd,
+            duration_ms=duration_ms,
+            num_turns=num_turns,
+            claude_session_id=claude_session_id,
+            model=model,
+            is_error=is_error,
+        )
+        self.trigger_event(TurnCompleted, payload=payload)
+
+    def interrupt(self, reason: str) -> None:
+        self.check_open()
+        self.trigger_event(SessionInterrupted, payload=ReasonV1(reason=reason))
+
+    def resume(self, reason: str) -> None:
+        self.check_open()
+        self.trigger_event(SessionResumed, payload=ReasonV1(reason=reason))
+
+    def end(self, reason: str) -> None:
+        self.check_open()
+        self.trigger_event(SessionEnded, payload=ReasonV1(reason=reason))
+
+
+class SessionStartedV1(Payload):
+    title: str
+    cwd: str
+    budget_usd: float | None = None
+
+
+class UserMessageSentV1(Payload):
+    text: str
+
+
+class OrchestratorRepliedV1(Payload):
+    text: str
+
+
+class OrchestratorToolUsedV1(Payload):
+    tool_use_id: str
+    tool: str
+    input: dict[str, Any]
+
+
+class SessionTurnCompletedV1(Payload):
+    usage: Usage
+    cost_usd: float
+    duration_ms: int
+    num_turns: int
+    claude_session_id: str
+    model: str
+    is_error: bool = False
+
+
+class ReasonV1(Payload):
+    reason: str
+
+
+class SessionStarted(PodiumCreated):
+    payload: SessionStartedV1
+
+
+class UserMessageSent(PodiumEvent):
+    payload: UserMessageSentV1
+
+
+class OrchestratorReplied(PodiumEvent):
+    payload: OrchestratorRepliedV1
+
+
+class OrchestratorToolUsed(PodiumEvent):
+    payload: OrchestratorToolUsedV1
+
+
+class TurnCompleted(PodiumEvent):
+    payload: SessionTurnCompletedV1
+
+
+class SessionInterrupted(PodiumEvent):
+    payload: ReasonV1
+
+    def apply(self, session: Session) -> None:
+        session.status = "interrupted"
+
+
+class SessionResumed(PodiumEvent):
+    payload: ReasonV1
+
+    def apply(self, session: Session) -> None:
+        session.status = "active"
+
+
+class SessionEnded(PodiumEvent):
+    payload: ReasonV1
+
+    def apply(self, session: Session) -> None:
+        session.status = "ended"

@@ -1,0 +1,52 @@
+"""Who an agent is, for projectors that see only its stream id.
+
+An agent's events carry its stream id, not its session or name; those are in
+its first event. The directory answers from events it has seen and, for the
+rest, from that first event in the store: the log, never a read model, so a
+projection rebuilt alone needs no other.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+from uuid import UUID
+
+import psycopg
+
+from domain.agent import AgentCreated, AgentCreatedV2
+from domain.application import EVENTS_TABLE
+from domain.codec import decode_state
+from projections.log import RecordedEvent
+
+
+class AgentIdentity(NamedTuple):
+    session_id: UUID
+    name: str
+
+
+class AgentDirectory:
+    def __init__(self) -> None:
+        self._known: dict[UUID, AgentIdentity] = {}
+
+    def learn(self, events: list[RecordedEvent]) -> None:
+        for event in events:
+            if event.event_class is AgentCreated:
+                payload = event.payload
+                assert isinstance(payload, AgentCreatedV2)
+                self._known[event.stream_id] = AgentIdentity(payload.session_id, payload.name)
+
+    def lookup(self, cur: psycopg.Cursor[tuple[object, ...]], agent_id: UUID) -> AgentIdentity:
+        known = self._known.get(agent_id)
+        if known is None:
+            cur.execute(
+                f"SELECT topic, state FROM {EVENTS_TABLE} "  # noqa: S608
+                "WHERE originator_id = %s AND originator_version = 1",
+                (agent_id,),
+            )
+            row = cur.fetchone()
+            if row is None:
+                raise LookupError(f"agent stream {agent_id} has no first event")
+            payload = decode_state(str(row[0]), bytes(row[1])).payload  # type: ignore[arg-type]
+            assert isinstance(payload, AgentCreatedV2)
+            known = self._known[agent_id] = AgentIdentity(payload.session_id, payload.name)
+        return known

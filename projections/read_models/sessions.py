@@ -1,0 +1,84 @@
+"""The sessions read model: what the session picker shows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from domain import agent as a
+from domain import session as s
+from projections.log import RecordedEvent
+from projections.projector import Cursor, KeyedRows, Projector, usd
+
+_AGENT_EVENTS = (a.AgentCreated, a.AgentDeleted, a.TurnCompleted)
+
+
+class SessionsProjector(Projector):
+    name = "sessions"
+
+    def apply(self, events: Sequence[RecordedEvent], cur: Cursor) -> None:
+        mine: list[tuple[UUID, RecordedEvent]] = []
+        for event in events:
+            if event.stream_type == "session":
+                mine.append((event.stream_id, event))
+            elif event.event_class in _AGENT_EVENTS:
+                mine.append((self.directory.lookup(cur, event.stream_id).session_id, event))
+        if not mine:
+            return
+        rows = KeyedRows(self.name, {"session_id": "uuid"})
+        rows.load(cur, {(sid,) for sid, e in mine if e.event_class is not s.SessionStarted})
+        for session_id, event in mine:
+            key = (session_id,)
+            p = event.payload
+            if isinstance(p, s.SessionStartedV1):
+                rows.put(
+                    key,
+                    {
+                        "session_id": session_id,
+                        "title": p.title,
+                        "cwd": p.cwd,
+                        "status": "active",
+                        "budget_usd": None if p.budget_usd is None else usd(p.budget_usd),
+                        "started_at": event.timestamp,
+                        "last_activity_at": event.timestamp,
+                        "ended_at": None,
+                        "messages": 0,
+                        "agents": 0,
+                        "turns": 0,
+                        "input_tokens": 0,
+                        "output_tokens": 0,
+                        "cost_usd": 0,
+                        "claude_session_id": None,
+                    },
+                )
+            else:
+                rows.update(key, lambda row, e=event: _fold(row, e))  # type: ignore[misc]
+        rows.save(cur)
+
+
+def _fold(row: dict[str, Any], event: RecordedEvent) -> None:
+    p = event.payload
+    row["last_activity_at"] = event.timestamp
+    match p:
+        case s.UserMessageSentV1():
+            row["messages"] += 1
+        case a.AgentCreatedV2():
+            row["agents"] += 1
+        case a.AgentDeletedV1():
+            row["agents"] -= 1
+        case s.SessionTurnCompletedV1() | a.AgentTurnCompletedV1():
+            row["turns"] += 1
+            row["input_tokens"] += p.usage.input_tokens
+            row["output_tokens"] += p.usage.output_tokens
+            row["cost_usd"] += usd(p.cost_usd)
+            if isinstance(p, s.SessionTurnCompletedV1):
+                row["claude_session_id"] = p.claude_session_id
+        case s.ReasonV1():
+            if event.event_class is s.SessionInterrupted:
+                row["status"] = "interrupted"
+            elif event.event_class is s.SessionResumed:
+                row["status"] = "active"
+            elif event.event_class is s.SessionEnded:
+                row["status"] = "ended"
+                row["ended_at"] = event.timestamp

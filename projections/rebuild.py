@@ -1,0 +1,158 @@
+"""Rebuild read models from notification 1, then swap them in atomically.
+
+The new tables are built in a shadow schema while the live ones keep serving.
+The swap is one transaction: it locks the projections' tracking rows (so no
+runner applies a batch meanwhile), applies the events that arrived during the
+build, moves the live tables out and the shadow tables in, and sets the
+positions. A reader sees the old complete model or the new complete one,
+never a partial one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from projections.directory import AgentDirectory
+from projections.log import head, read_events
+from projections.projector import Connection, Projector
+from projections.read_models import NAMES, projectors
+from projections.runner import DEFAULT_BATCH, apply_batch
+from projections.schema import create_read_models
+
+SHADOW = "podium_rebuild"
+RETIRED = "podium_retired"
+REBUILD_LOCK = 0x72626C64  # "rbld"
+
+Progress = Callable[[int, int], None]
+
+
+class RebuildInProgress(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("another rebuild is running on this database; try again when it ends")
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    names: tuple[str, ...]
+    events: int
+    seconds: float
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def rebuild(
+    conninfo: str,
+    names: Sequence[str] = NAMES,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+) -> RebuildResult:
+    """Rebuild the named read models from the whole log and swap them in."""
+    names = tuple(n for n in NAMES if n in names)
+    directory = AgentDirectory()
+    folders = projectors(names, directory)
+    started = time.perf_counter()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (REBUILD_LOCK,)).fetchone()
+        if not locked or not locked[0]:
+            raise RebuildInProgress
+        try:
+            _prepare_shadow(conn, names)
+            target = head(conn)
+            position = 0
+            while position < target:
+                with conn.transaction():
+                    _use_shadow(conn)
+                    position = _apply_next(conn, folders, directory, position, batch_size, target)
+                if progress:
+                    progress(position, target)
+            with conn.transaction():
+                _use_shadow(conn)
+                _lock_tracking(conn, names)
+                final = head(conn)
+                while position < final:
+                    position = _apply_next(conn, folders, directory, position, batch_size, final)
+                _swap(conn, names, position)
+            if progress:
+                progress(position, position)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (REBUILD_LOCK,))
+    return RebuildResult(names, position, time.perf_counter() - started)
+
+
+def build_shadow(conninfo: str, names: Sequence[str] = NAMES) -> None:
+    """Fold the whole log into the shadow schema and leave it there (for comparison)."""
+    names = tuple(n for n in NAMES if n in names)
+    directory = AgentDirectory()
+    folders = projectors(names, directory)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        _prepare_shadow(conn, names)
+        with conn.transaction():
+            _use_shadow(conn)
+            position, target = 0, head(conn)
+            while position < target:
+                position = _apply_next(conn, folders, directory, position, DEFAULT_BATCH, target)
+
+
+def _prepare_shadow(conn: Connection, names: tuple[str, ...]) -> None:
+    with conn.transaction():
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SHADOW)))
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SHADOW)))
+        create_read_models(conn, names, schema=SHADOW)
+
+
+def _use_shadow(conn: Connection) -> None:
+    """Point unqualified read-model names at the shadow tables (the log stays in public)."""
+    conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(SHADOW)))
+
+
+def _apply_next(
+    conn: Connection,
+    folders: list[Projector],
+    directory: AgentDirectory,
+    position: int,
+    batch_size: int,
+    until: int,
+) -> int:
+    events = read_events(conn, position, batch_size, until=until)
+    if not events:
+        return until
+    directory.learn(events)
+    with conn.cursor() as cur:
+        apply_batch(folders, {}, events, cur)
+    return events[-1].notification_id
+
+
+def _lock_tracking(conn: Connection, names: tuple[str, ...]) -> None:
+    conn.execute(
+        "SELECT projection FROM projection_tracking WHERE projection = ANY(%s) FOR UPDATE",
+        (list(names),),
+    )
+
+
+def _swap(conn: Connection, names: tuple[str, ...], position: int) -> None:
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(RETIRED)))
+    for name in names:
+        table = sql.Identifier(name)
+        conn.execute(
+            sql.SQL("ALTER TABLE IF EXISTS public.{} SET SCHEMA {}").format(
+                table, sql.Identifier(RETIRED)
+            )
+        )
+        conn.execute(
+            sql.SQL("ALTER TABLE {}.{} SET SCHEMA public").format(sql.Identifier(SHADOW), table)
+        )
+    conn.execute(
+        "INSERT INTO public.projection_tracking (projection, notification_id) "
+        "SELECT unnest(%s::text[]), %s "
+        "ON CONFLICT (projection) DO UPDATE SET notification_id = EXCLUDED.notification_id",
+        (list(names), position),
+    )
+    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(RETIRED)))
+    conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(SHADOW)))

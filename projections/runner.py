@@ -1,0 +1,106 @@
+"""The projection runner: keeps read models current, exactly once.
+
+Each batch is one transaction: lock the projections' tracking rows, read the
+events after the lowest position, let every projector fold the events it has
+not seen, move the positions, commit. Rows and positions commit together, so
+a crash at any point loses nothing and applies nothing twice; and because the
+positions are read under a row lock inside the transaction, any number of
+runners (or a rebuild swapping tables in) can share a database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import psycopg
+from psycopg import sql
+
+from domain.application import EVENTS_TABLE
+from projections.directory import AgentDirectory
+from projections.log import RecordedEvent, read_events
+from projections.projector import Connection, Cursor, Projector
+from projections.read_models import NAMES, projectors
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 5_000
+
+
+class ProjectionRunner:
+    """Applies new events to the read models, in batches, from LISTEN/NOTIFY."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        names: Sequence[str] = NAMES,
+        batch_size: int = DEFAULT_BATCH,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self.conninfo = conninfo
+        self.directory = AgentDirectory()
+        self.projectors = projectors(names, self.directory)
+        self.batch_size = batch_size
+        self.on_batch = on_batch  # called with the last applied notification id
+        self.stopping = threading.Event()
+
+    def run_batch(self, conn: Connection) -> int:
+        """Apply one batch; returns how many events it read (0: up to date)."""
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(
+                "SELECT projection, notification_id FROM projection_tracking "
+                "WHERE projection = ANY(%s) FOR UPDATE",
+                ([p.name for p in self.projectors],),
+            )
+            positions: dict[str, int] = dict(cur.fetchall())  # type: ignore[arg-type]
+            start = min(positions.get(p.name, 0) for p in self.projectors)
+            events = read_events(conn, start, self.batch_size)
+            if not events:
+                return 0
+            self.directory.learn(events)
+            apply_batch(self.projectors, positions, events, cur)
+            cur.executemany(
+                "INSERT INTO projection_tracking (projection, notification_id) VALUES (%s, %s) "
+                "ON CONFLICT (projection) DO UPDATE SET notification_id = EXCLUDED.notification_id",
+                [(p.name, events[-1].notification_id) for p in self.projectors],
+            )
+        if self.on_batch:
+            self.on_batch(events[-1].notification_id)
+        return len(events)
+
+    def catch_up(self, conn: Connection) -> int:
+        """Apply batches until the read models reach the head of the log."""
+        total = 0
+        while not self.stopping.is_set() and (n := self.run_batch(conn)):
+            total += n
+        return total
+
+    def run_forever(self, poll_seconds: float = 1.0) -> None:
+        """Catch up, then apply new events as NOTIFY announces them, until stop()."""
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
+            while not self.stopping.is_set():
+                self.catch_up(conn)
+                # Wake on the next append, or poll now and then in case a NOTIFY
+                # was missed while the connection was busy.
+                for _ in conn.notifies(timeout=poll_seconds, stop_after=1):
+                    pass
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def apply_batch(
+    projectors_: Sequence[Projector],
+    positions: dict[str, int],
+    events: list[RecordedEvent],
+    cur: Cursor,
+) -> None:
+    """Let each projector fold the events past its own position."""
+    for projector in projectors_:
+        after = positions.get(projector.name, 0)
+        if events[0].notification_id > after:
+            projector.apply(events, cur)
+        elif unseen := [e for e in events if e.notification_id > after]:
+            projector.apply(unseen, cur)

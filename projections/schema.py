@@ -1,0 +1,46 @@
+"""Schema setup: the event store, the events view, tracking and the read models.
+
+Idempotent and safe to run from many processes at once: an advisory lock
+serialises concurrent migrations, and every statement is IF NOT EXISTS or
+CREATE OR REPLACE.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+import sql as sql_files
+from domain.application import Podium
+from projections.directory import AgentDirectory
+from projections.read_models import NAMES, projectors
+
+MIGRATION_LOCK = 0x706F6469  # "podi"
+
+
+def migrate(conninfo: str) -> None:
+    """Create or update everything podium needs in the database."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            Podium(conninfo, pool_size=1).close()  # eventsourcing creates its tables
+            with conn.transaction():
+                conn.execute(sql_files.read("events.sql"))
+                create_read_models(conn, NAMES)
+                conn.execute(
+                    "INSERT INTO projection_tracking (projection) SELECT unnest(%s::text[]) "
+                    "ON CONFLICT DO NOTHING",
+                    (list(NAMES),),
+                )
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def create_read_models(
+    conn: psycopg.Connection[tuple[object, ...]], names: tuple[str, ...], schema: str = "public"
+) -> None:
+    """Run the read models' DDL in ``schema`` (the live one, or a rebuild's shadow)."""
+    conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+    for projector in projectors(names, AgentDirectory()):
+        conn.execute(projector.ddl())  # type: ignore[arg-type]
+    conn.execute("SET LOCAL search_path TO DEFAULT")

@@ -1,0 +1,25 @@
+-- One row per agent (per incarnation of a name): the sidebar.
+CREATE TABLE IF NOT EXISTS agents (
+    agent_id uuid PRIMARY KEY,
+    session_id uuid NOT NULL,
+    name text NOT NULL,
+    incarnation integer NOT NULL,
+    model text NOT NULL,
+    template text,
+    cwd text NOT NULL,
+    system_prompt text NOT NULL,
+    status text NOT NULL,
+    current_task text,
+    input_tokens bigint NOT NULL DEFAULT 0,
+    output_tokens bigint NOT NULL DEFAULT 0,
+    cache_creation_input_tokens bigint NOT NULL DEFAULT 0,
+    cache_read_input_tokens bigint NOT NULL DEFAULT 0,
+    cost_usd numeric NOT NULL DEFAULT 0,
+    turns integer NOT NULL DEFAULT 0,
+    tool_uses integer NOT NULL DEFAULT 0,
+    claude_session_id text,
+    created_at timestamptz NOT NULL,
+    last_activity_at timestamptz NOT NULL,
+    deleted_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS agents_session_name ON agents (session_id, lower(name));
