@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,7 +68,10 @@ def open_database(database_url: str | None, data_dir: Path | None = None) -> Ite
 def embedded_server(data_dir: Path) -> Iterator[str]:
     """Run PostgreSQL from the pgserver wheel in ``data_dir/pgdata``."""
     try:
-        import pgserver
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver copes.
+            warnings.simplefilter("ignore")
+            import pgserver
     except ImportError:  # pragma: no cover - it is a dependency
         raise DatabaseUnavailable(
             "no DATABASE_URL and the embedded PostgreSQL (pgserver) is not installed"

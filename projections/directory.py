@@ -50,3 +50,12 @@ class AgentDirectory:
             assert isinstance(payload, AgentCreatedV2)
             known = self._known[agent_id] = AgentIdentity(payload.session_id, payload.name)
         return known
+
+    def session_of(self, cur: psycopg.Cursor[tuple[object, ...]], event: RecordedEvent) -> UUID | None:
+        """The session an event belongs to (None for system logs that name none)."""
+        if event.stream_type == "session":
+            return event.stream_id
+        if event.stream_type == "agent":
+            return self.lookup(cur, event.stream_id).session_id
+        session_id: UUID | None = getattr(event.payload, "session_id", None)
+        return session_id

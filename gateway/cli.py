@@ -1,0 +1,233 @@
+"""The `podium` command line.
+
+Every command finds its database the same way (``--database-url`` or
+``DATABASE_URL``; otherwise the embedded PostgreSQL in ``--data-dir`` or
+``PODIUM_DATA_DIR``), sets up the schema if needed, and reports failures as
+one line on stderr with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from uuid import UUID
+
+import psycopg
+
+from domain.errors import DomainError
+from gateway.database import DatabaseUnavailable, default_data_dir, open_database
+from gateway.progress import ProgressBar
+from gateway.tail import EventFilter, LogTail
+from projections.read_models import NAMES, UnknownReadModel
+from projections.rebuild import RebuildInProgress, rebuild
+from projections.runner import ProjectionRunner
+from projections.schema import migrate
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class UsageError(Exception):
+    """The command line asks for something podium cannot do."""
+
+
+@contextlib.contextmanager
+def database(args: argparse.Namespace) -> Iterator[str]:
+    """The selected database, migrated; the embedded one stops when we are done."""
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    with open_database(args.database_url, data_dir) as conninfo:
+        migrate(conninfo)
+        yield conninfo
+
+
+def stop_on_sigterm(stop: Callable[[], None]) -> None:
+    """Treat SIGTERM like Ctrl-C: finish the current step, then exit cleanly."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop())
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    with database(args):
+        print("schema is up to date")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    session_id = None
+    if args.session:
+        try:
+            session_id = UUID(args.session)
+        except ValueError:
+            raise UsageError(f"--session expects a session id (a UUID), got {args.session!r}") from None
+    with database(args) as conninfo:
+        tail = LogTail(conninfo, EventFilter(session_id, args.agent), after=args.after)
+        if not args.follow:
+            tail.print_all(sys.stdout)
+            return 0
+        stop_on_sigterm(tail.stopping.set)
+        with contextlib.suppress(KeyboardInterrupt):
+            tail.follow(sys.stdout)
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    if args.all and args.names:
+        raise UsageError("give read model names or --all, not both")
+    if not args.all and not args.names:
+        raise UsageError(f"name the read models to rebuild, or --all ({', '.join(NAMES)})")
+    names = list(NAMES) if args.all else args.names
+    unknown = sorted(set(names) - set(NAMES))
+    if unknown:
+        raise UnknownReadModel(unknown)
+    with database(args) as conninfo:
+        bar = ProgressBar("rebuild")
+        result = rebuild(conninfo, names, batch_size=args.batch_size, progress=bar.update)
+    print(
+        f"rebuilt {', '.join(result.names)} from {result.events:,} events "
+        f"in {result.seconds:.1f}s ({result.events_per_s:,.0f} events/s)"
+    )
+    return 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    with database(args) as conninfo:
+        runner = ProjectionRunner(conninfo, batch_size=args.batch_size)
+        if args.once:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                applied = runner.catch_up(conn)
+            print(f"read models are current ({applied:,} events applied)")
+            return 0
+        stop_on_sigterm(runner.stop)
+        print("keeping read models current; Ctrl-C to stop", file=sys.stderr)
+        with contextlib.suppress(KeyboardInterrupt):
+            runner.run_forever()
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from gateway.audit import list_queries, parse_params, run_named, run_sql
+    from gateway.output import print_result
+
+    if args.list:
+        for query in list_queries():
+            params = " ".join(
+                f"--{p.name} {p.type.upper()}" if p.required else f"[--{p.name} {p.type.upper()}]"
+                for p in query.params
+            )
+            print(f"{query.name} {params}".rstrip())
+            print(f"    {query.description}")
+        return 0
+    if bool(args.sql) == bool(args.query):
+        raise UsageError("name an audit query (see --list) or give --sql, one of the two")
+    fmt = "json" if args.json else "csv" if args.csv else "table"
+    params = parse_params(args.params)
+    if args.sql and params:
+        raise UsageError("--sql takes no query parameters")
+    with database(args) as conninfo:
+        if args.sql:
+            result = run_sql(conninfo, args.sql, timeout_s=args.timeout)
+        else:
+            result = run_named(conninfo, args.query, params, timeout_s=args.timeout)
+    print_result(result, fmt, sys.stdout)
+    return 0
+
+
+# --- parser -----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="podium",
+        description="A web orchestrator for teams of Claude Code agents, event-sourced on PostgreSQL.",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="PostgreSQL to use (default: $DATABASE_URL; without one, an embedded server)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"data folder of the embedded PostgreSQL (default: $PODIUM_DATA_DIR or {default_data_dir()})",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser("migrate", help="set up or update the database schema (idempotent)")
+    p.set_defaults(handler=cmd_migrate)
+
+    p = commands.add_parser("events", help="print the event log; --follow to keep printing")
+    p.add_argument("--session", help="only this session's events (session id)")
+    p.add_argument("--agent", help="only this agent's events (name, case-insensitive)")
+    p.add_argument("--after", type=int, default=0, metavar="ID", help="start after this notification id")
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing new events as they happen")
+    p.set_defaults(handler=cmd_events)
+
+    p = commands.add_parser("rebuild", help="rebuild read models from the log and swap them in")
+    p.add_argument("names", nargs="*", metavar="NAME", help=f"read models: {', '.join(NAMES)}")
+    p.add_argument("--all", action="store_true", help="rebuild every read model")
+    p.add_argument("--batch-size", type=int, default=5_000, help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_rebuild)
+
+    p = commands.add_parser("project", help="keep the read models current from the log")
+    p.add_argument("--once", action="store_true", help="catch up to the head of the log, then exit")
+    p.add_argument("--batch-size", type=int, default=5_000, help="events per transaction")
+    p.set_defaults(handler=cmd_project)
+
+    p = commands.add_parser(
+        "audit",
+        help="run a named audit query or read-only SQL against the log",
+        description="Named queries take --PARAM VALUE options; see --list.",
+    )
+    p.add_argument("query", nargs="?", help="name of an audit query (see --list)")
+    p.add_argument("--list", action="store_true", help="list the named queries and their parameters")
+    p.add_argument("--sql", help="run this SQL read-only instead of a named query")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--csv", action="store_true", help="print CSV")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="statement timeout in seconds")
+    p.set_defaults(handler=cmd_audit)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "audit":
+        args.params = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`podium events | head`): stop quietly, like other tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (UsageError, UnknownReadModel) as error:
+        print(f"podium {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (DatabaseUnavailable, RebuildInProgress, DomainError) as error:
+        print(f"podium {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except psycopg.Error as error:
+        reason = " ".join(str(error).split())
+        print(f"podium {args.command}: database error: {reason}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as error:
+        if type(error).__name__ == "AuditError":
+            print(f"podium {args.command}: error: {error}", file=sys.stderr)
+            return EXIT_FAILURE
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

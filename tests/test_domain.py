@@ -1,0 +1,190 @@
+"""Domain rules, enforced against the real event store."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from domain.agent import Agent
+from domain.application import Podium
+from domain.errors import (
+    AgentIsDeleted,
+    AgentNotFound,
+    DuplicateAgentName,
+    EmptyText,
+    InvalidAgentName,
+    NegativeAmount,
+    SessionIsEnded,
+)
+from domain.events import Usage
+from domain.group_commit import GroupCommitRecorder
+
+
+@pytest.fixture
+def app(database_url):
+    app = Podium(database_url)
+    yield app
+    app.close()
+
+
+@pytest.mark.parametrize("name", ["alice", "A", "bob_2", "x-ray", "a" * 64, "Zed9"])
+def test_valid_agent_names(app, name):
+    session = app.start_session()
+    assert app.create_agent(session.id, name).name == name
+
+
+@pytest.mark.parametrize("name", ["", "9lives", "_x", "-x", "has space", "é", "a" * 65, "a.b", "x/y"])
+def test_invalid_agent_names_are_refused(app, name):
+    session = app.start_session()
+    with pytest.raises(InvalidAgentName, match="letter followed by"):
+        app.create_agent(session.id, name)
+
+
+def test_names_are_unique_per_session_case_insensitively(app):
+    one, two = app.start_session(), app.start_session()
+    app.create_agent(one.id, "alice")
+    with pytest.raises(DuplicateAgentName):
+        app.create_agent(one.id, "ALICE")
+    assert app.create_agent(two.id, "Alice").name == "Alice"  # another session: free
+
+
+def test_a_deleted_agents_name_can_be_used_again(app):
+    session = app.start_session()
+    app.create_agent(session.id, "alice")
+    app.delete_agent(session.id, "alice")
+    again = app.create_agent(session.id, "alice")
+    assert again.incarnation == 1
+    assert app.find_agent(session.id, "Alice").id == again.id
+
+
+def test_no_command_to_a_deleted_agent(app):
+    session = app.start_session()
+    app.create_agent(session.id, "alice")
+    app.delete_agent(session.id, "alice")
+    with pytest.raises(AgentIsDeleted, match="alice"):
+        app.command_agent(session.id, "alice", "work")
+
+
+def test_unknown_agent(app):
+    session = app.start_session()
+    with pytest.raises(AgentNotFound, match="bob"):
+        app.command_agent(session.id, "bob", "work")
+
+
+def test_commands_start_tasks(app):
+    session = app.start_session()
+    app.create_agent(session.id, "alice")
+    task = app.command_agent(session.id, "alice", "Create a simple Hello World app!")
+    assert task == "create-a-simple-hello-world"
+    agent = app.find_agent(session.id, "alice")
+    assert (agent.status, agent.task) == ("working", task)
+    with pytest.raises(EmptyText):
+        app.command_agent(session.id, "alice", "   ")
+
+
+def test_tokens_and_costs_are_never_negative(app):
+    session = app.start_session()
+    agent = app.create_agent(session.id, "alice")
+    with pytest.raises(NegativeAmount, match="input_tokens"):
+        agent.complete_turn(Usage(input_tokens=-1), 0.1, 10, 1, "s")
+    with pytest.raises(NegativeAmount, match="cost_usd"):
+        agent.complete_turn(Usage(), -0.01, 10, 1, "s")
+    with pytest.raises(NegativeAmount):
+        app.start_session(budget_usd=-5)
+    agent.complete_turn(Usage(input_tokens=10, output_tokens=2), 0.5, 10, 1, "s")
+    app.save(agent)
+    assert app.get_agent(agent.id).cost_usd == 0.5
+
+
+def test_an_ended_session_takes_no_more_messages(app):
+    session = app.start_session()
+    session.end("done")
+    app.save(session)
+    with pytest.raises(SessionIsEnded):
+        app.send_user_message(session.id, "hello?")
+    with pytest.raises(SessionIsEnded):
+        app.create_agent(session.id, "alice")
+
+
+def test_system_log_appends_across_application_instances(app, database_url):
+    other = Podium(database_url)
+    try:
+        app.log("info", "from one")
+        other.log("warning", "from the other")  # its cached version is stale: it retries
+        app.log("error", "from one again")
+    finally:
+        other.close()
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT payload->>'message' FROM events WHERE event_type = 'SystemLogged' ORDER BY 1"
+        ).fetchall()
+    assert [r[0] for r in rows] == ["from one", "from one again", "from the other"]
+
+
+def _transactions(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(DISTINCT xmin::text) FROM podium_events").fetchone()
+    return row[0]
+
+
+def test_group_commit_saves_many_writers_in_one_transaction(app, database_url):
+    session = app.start_session()
+    agents = [app.create_agent(session.id, f"agent{i}") for i in range(8)]
+    before = _transactions(database_url)
+    recorder = app.recorder
+    assert isinstance(recorder, GroupCommitRecorder)
+
+    def write(agent: Agent) -> None:
+        for n in range(5):
+            agent.emit_text(f"line {n}")
+        app.save(agent)
+
+    # Hold the events table's write lock so the writers queue up behind one commit.
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE podium_events IN EXCLUSIVE MODE")
+        threads = [threading.Thread(target=write, args=(a,)) for a in agents]
+        for t in threads:
+            t.start()
+        while recorder._queue.qsize() < len(agents) - 1:
+            threading.Event().wait(0.01)
+        blocker.rollback()
+    for t in threads:
+        t.join()
+    # One transaction for the writer that got in first, one for the seven that queued.
+    assert _transactions(database_url) - before == 2
+    for agent in agents:
+        assert app.get_agent(agent.id).version == 6
+
+
+def test_a_conflict_fails_only_its_own_writer(app, database_url):
+    session = app.start_session()
+    alice = app.create_agent(session.id, "alice")
+    bob = app.create_agent(session.id, "bob")
+    stale = app.get_agent(alice.id)
+    alice.emit_text("first")
+    app.save(alice)
+    stale.emit_text("conflicting")
+    bob.emit_text("unrelated")
+    errors: list[Exception] = []
+
+    def save(agent: Agent) -> None:
+        try:
+            app.save(agent)
+        except IntegrityError as error:
+            errors.append(error)
+
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE podium_events IN EXCLUSIVE MODE")
+        threads = [threading.Thread(target=save, args=(a,)) for a in (stale, bob)]
+        for t in threads:
+            t.start()
+        threading.Event().wait(0.3)
+        blocker.rollback()
+    for t in threads:
+        t.join()
+    assert len(errors) == 1
+    assert app.get_agent(bob.id).version == 2
+    assert app.get_agent(alice.id).version == 2
