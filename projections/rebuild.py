@@ -27,6 +27,7 @@ from projections.schema import create_read_models
 SHADOW = "podium_rebuild"
 RETIRED = "podium_retired"
 REBUILD_LOCK = 0x72626C64  # "rbld"
+SWAP_ATTEMPTS = 100
 
 Progress = Callable[[int, int], None]
 
@@ -72,13 +73,7 @@ def rebuild(
                     position = _apply_next(conn, folders, directory, position, batch_size, target)
                 if progress:
                     progress(position, target)
-            with conn.transaction():
-                _use_shadow(conn)
-                _lock_tracking(conn, names)
-                final = head(conn)
-                while position < final:
-                    position = _apply_next(conn, folders, directory, position, batch_size, final)
-                _swap(conn, names, position)
+            position = _swap_in(conn, names, folders, directory, position, batch_size)
             if progress:
                 progress(position, position)
         finally:
@@ -129,14 +124,55 @@ def _apply_next(
     return events[-1].notification_id
 
 
-def _lock_tracking(conn: Connection, names: tuple[str, ...]) -> None:
-    conn.execute(
-        "SELECT projection FROM projection_tracking WHERE projection = ANY(%s) FOR UPDATE",
-        (list(names),),
-    )
+def _swap_in(
+    conn: Connection,
+    names: tuple[str, ...],
+    folders: list[Projector],
+    directory: AgentDirectory,
+    position: int,
+    batch_size: int,
+) -> int:
+    """Apply what arrived during the build and swap the tables in, in one transaction.
+
+    The swap needs every live table exclusively, while a reader may hold one
+    table and wait for another: waiting on both sides would deadlock, and
+    PostgreSQL would kill one of them, perhaps the reader. So the swap waits
+    only briefly for each lock; when it cannot have them all, it rolls back
+    (releasing what it took), lets the readers finish, and tries again.
+    """
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            with conn.transaction():
+                _use_shadow(conn)
+                conn.execute("SET LOCAL lock_timeout = '200ms'")
+                conn.execute(
+                    "SELECT projection FROM projection_tracking "
+                    "WHERE projection = ANY(%s) FOR UPDATE",
+                    (list(names),),
+                )
+                final, done = head(conn), position
+                while done < final:
+                    done = _apply_next(conn, folders, directory, done, batch_size, final)
+                _swap(conn, names, done)
+            return done
+        except psycopg.errors.LockNotAvailable:
+            time.sleep(min(0.05 * attempt, 1.0))
+    raise RuntimeError(f"could not swap the rebuilt read models in after {SWAP_ATTEMPTS} tries: "
+                       "the live tables stayed busy")
 
 
 def _swap(conn: Connection, names: tuple[str, ...], position: int) -> None:
+    live = [
+        sql.SQL("public.{}").format(sql.Identifier(row[0]))
+        for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(%s)",
+            (list(names),),
+        )
+    ]
+    if live:
+        conn.execute(
+            sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.SQL(", ").join(live))
+        )
     conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(RETIRED)))
     for name in names:
         table = sql.Identifier(name)

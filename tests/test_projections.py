@@ -1,0 +1,206 @@
+"""Projections: exactly once, even when the runner is killed; rebuilds are identical
+to the live models, and a reader never sees a partial model."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from domain.application import Podium
+from projections.read_models import NAMES
+from projections.rebuild import SHADOW, build_shadow, rebuild
+from projections.runner import ProjectionRunner
+from tests.workload import write_history
+
+KEYS = {
+    "sessions": "session_id",
+    "agents": "agent_id",
+    "costs": "session_id, actor_id, model, day",
+    "chat": "notification_id",
+    "agent_logs": "notification_id",
+    "system_logs": "notification_id",
+    "file_changes": "notification_id",
+}
+
+
+def snapshot(conn: psycopg.Connection, schema: str = "public") -> dict[str, list[tuple]]:
+    """Every row of every read model, in key order."""
+    return {
+        name: conn.execute(
+            sql.SQL("SELECT * FROM {}.{} ORDER BY " + KEYS[name]).format(
+                sql.Identifier(schema), sql.Identifier(name)
+            )
+        ).fetchall()
+        for name in NAMES
+    }
+
+
+def history(database_url: str, **sizes: int) -> int:
+    app = Podium(database_url)
+    try:
+        return write_history(app, **sizes)
+    finally:
+        app.close()
+
+
+def catch_up(database_url: str, batch_size: int = 5_000) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return ProjectionRunner(database_url, batch_size=batch_size).catch_up(conn)
+
+
+def test_read_models_fold_the_log(database_url):
+    saved = history(database_url, sessions=2, agents=3, turns=4)
+    assert catch_up(database_url) >= saved
+    with psycopg.connect(database_url) as conn:
+        agents = conn.execute(
+            "SELECT name, status, turns, tool_uses FROM agents ORDER BY created_at"
+        ).fetchall()
+        assert len(agents) == 6
+        assert sorted({a[1] for a in agents}) == ["deleted", "idle"]
+        assert all(a[2] == 4 and a[3] == 4 for a in agents)
+        log_cost, log_tokens = conn.execute(
+            "SELECT sum((payload->>'cost_usd')::numeric), "
+            "sum((payload->'usage'->>'input_tokens')::bigint) FROM events "
+            "WHERE event_type = 'TurnCompleted'"
+        ).fetchone()
+        assert conn.execute("SELECT sum(cost_usd), sum(input_tokens) FROM costs").fetchone() == (
+            log_cost, log_tokens
+        )
+        assert conn.execute("SELECT sum(cost_usd) FROM sessions").fetchone()[0] == log_cost
+        roles = conn.execute("SELECT role, count(*) FROM chat GROUP BY 1 ORDER BY 1").fetchall()
+        assert roles == [("agent", 24), ("orchestrator", 12), ("user", 6)]
+        assert conn.execute("SELECT count(*) FROM file_changes").fetchone()[0] == 24
+        assert conn.execute("SELECT count(*) FROM system_logs").fetchone()[0] == 2
+        categories = dict(conn.execute("SELECT category, count(*) FROM agent_logs GROUP BY 1").fetchall())
+        assert categories["tool"] == 48 and categories["result"] == 24
+    assert catch_up(database_url) == 0  # nothing twice
+
+
+def test_killed_runner_restarts_exactly_once(database_url):
+    history(database_url, sessions=4, agents=5, turns=40)  # ~6,000 events
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        head = conn.execute("SELECT max(notification_id) FROM podium_events").fetchone()[0]
+        env = {**os.environ, "DATABASE_URL": database_url}
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "project", "--batch-size", "50"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            # Kill it mid-way: some batches committed, more to go.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                done = conn.execute(
+                    "SELECT min(notification_id) FROM projection_tracking"
+                ).fetchone()[0]
+                if done and done > head // 4:
+                    break
+                time.sleep(0.01)
+            runner.send_signal(signal.SIGKILL)
+            runner.wait()
+        finally:
+            runner.kill()
+        positions = {r[0] for r in conn.execute("SELECT notification_id FROM projection_tracking")}
+        assert max(positions) < head, "the runner finished before it could be killed"
+
+        restarted = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "project", "--once"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )
+        assert restarted.returncode == 0, restarted.stderr
+        build_shadow(database_url)  # a from-scratch fold of the whole log
+        assert snapshot(conn) == snapshot(conn, SHADOW)
+        assert {r[0] for r in conn.execute("SELECT notification_id FROM projection_tracking")} == {head}
+
+
+def test_rebuild_all_is_identical_row_for_row(database_url):
+    history(database_url, sessions=3, agents=3, turns=10)
+    catch_up(database_url, batch_size=37)  # live: many small batches
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        live = snapshot(conn)
+    env = {**os.environ, "DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "rebuild", "--all"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "rebuilt sessions, agents" in done.stdout
+    assert "events/s" in done.stderr  # the progress bar
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert snapshot(conn) == live
+        schemas = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'podium_%'"
+        ).fetchall()
+        assert schemas == []
+    assert catch_up(database_url) == 0
+
+
+def test_rebuild_one_model_leaves_the_others_alone(database_url):
+    history(database_url, sessions=1, agents=2, turns=3)
+    catch_up(database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = snapshot(conn)
+        conn.execute("TRUNCATE chat")  # the only way a test may damage a model
+    result = rebuild(database_url, ["chat"])
+    assert result.names == ("chat",)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert snapshot(conn) == before
+
+
+def test_a_reader_during_a_rebuild_never_sees_a_partial_model(database_url):
+    history(database_url, sessions=3, agents=4, turns=30)
+    catch_up(database_url)
+    probe = (
+        "SELECT (SELECT count(*) FROM agent_logs), (SELECT coalesce(sum(turns), 0) FROM agents), "
+        "(SELECT count(*) FROM chat)"
+    )
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        complete = conn.execute(probe).fetchone()
+    observations: list[tuple] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            while not stop.is_set():
+                observations.append(conn.execute(probe).fetchone())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        progress: list[int] = []
+        rebuild(database_url, batch_size=25, progress=lambda done, total: progress.append(done))
+    finally:
+        stop.set()
+        reader.join()
+    assert len(progress) > 10  # the rebuild took many batches...
+    assert len(observations) > 10  # ...while the reader kept reading
+    assert set(observations) == {complete}
+
+
+def test_new_events_during_live_running_are_applied(database_url):
+    runner = ProjectionRunner(database_url)
+    thread = threading.Thread(target=runner.run_forever, kwargs={"poll_seconds": 0.2})
+    thread.start()
+    try:
+        app = Podium(database_url)
+        session = app.start_session("live")
+        app.create_agent(session.id, "alice")
+        app.close()
+        deadline = time.monotonic() + 10
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                if conn.execute("SELECT count(*) FROM agents").fetchone()[0] == 1:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the running projection did not pick up the new agent")
+    finally:
+        runner.stop()
+        thread.join()
