@@ -21,7 +21,9 @@ from uuid import UUID
 import psycopg
 
 from domain.errors import DomainError
+from gateway.audit import AuditError, list_queries, parse_params, run_named, run_sql
 from gateway.database import DatabaseUnavailable, default_data_dir, open_database
+from gateway.output import Format, print_result
 from gateway.progress import ProgressBar
 from gateway.tail import EventFilter, LogTail
 from projections.read_models import NAMES, UnknownReadModel
@@ -114,21 +116,18 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from gateway.audit import list_queries, parse_params, run_named, run_sql
-    from gateway.output import print_result
-
     if args.list:
         for query in list_queries():
-            params = " ".join(
+            usage = " ".join(
                 f"--{p.name} {p.type.upper()}" if p.required else f"[--{p.name} {p.type.upper()}]"
                 for p in query.params
             )
-            print(f"{query.name} {params}".rstrip())
+            print(f"{query.name} {usage}".rstrip())
             print(f"    {query.description}")
         return 0
     if bool(args.sql) == bool(args.query):
         raise UsageError("name an audit query (see --list) or give --sql, one of the two")
-    fmt = "json" if args.json else "csv" if args.csv else "table"
+    fmt: Format = "json" if args.json else "csv" if args.csv else "table"
     params = parse_params(args.params)
     if args.sql and params:
         raise UsageError("--sql takes no query parameters")
@@ -147,6 +146,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="podium",
+        allow_abbrev=False,
         description="A web orchestrator for teams of Claude Code agents, event-sourced on PostgreSQL.",
     )
     parser.add_argument(
@@ -184,8 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "audit",
+        allow_abbrev=False,
         help="run a named audit query or read-only SQL against the log",
-        description="Named queries take --PARAM VALUE options; see --list.",
+        description="Named queries take --PARAM VALUE options after the query name; see --list.",
     )
     p.add_argument("query", nargs="?", help="name of an audit query (see --list)")
     p.add_argument("--list", action="store_true", help="list the named queries and their parameters")
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`podium events | head`): stop quietly, like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (UsageError, UnknownReadModel) as error:
+    except (UsageError, UnknownReadModel, AuditError) as error:
         print(f"podium {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (DatabaseUnavailable, RebuildInProgress, DomainError) as error:
@@ -222,11 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         reason = " ".join(str(error).split())
         print(f"podium {args.command}: database error: {reason}", file=sys.stderr)
         return EXIT_FAILURE
-    except Exception as error:
-        if type(error).__name__ == "AuditError":
-            print(f"podium {args.command}: error: {error}", file=sys.stderr)
-            return EXIT_FAILURE
-        raise
 
 
 if __name__ == "__main__":
