@@ -7,6 +7,7 @@ slug of the command that started it), so logs group by task.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -135,6 +136,7 @@ class Agent(Aggregate):
     def complete_turn(
         self,
         usage: Usage,
+        *,
         cost_usd: float,
         duration_ms: int,
         num_turns: int,
@@ -157,7 +159,9 @@ class Agent(Aggregate):
 
     def interrupt(self, reason: str) -> None:
         self._check_alive()
-        self.trigger_event(AgentInterrupted, payload=AgentInterruptedV1(task=self.task, reason=reason))
+        self.trigger_event(
+            AgentInterrupted, payload=AgentInterruptedV1(task=self.task, reason=reason)
+        )
 
     def fail(self, error: str) -> None:
         self._check_alive()
@@ -175,7 +179,7 @@ class Agent(Aggregate):
 # --- payloads -------------------------------------------------------------
 
 
-class AgentCreatedV1(Payload):
+class AgentCreatedV1(Payload, frozen=True):
     """The first schema: no template, tools, permissions or budget."""
 
     session_id: UUID
@@ -196,7 +200,7 @@ class AgentCreatedV1(Payload):
         )
 
 
-class AgentCreatedV2(Payload, tag=2):
+class AgentCreatedV2(Payload, frozen=True, tag=2):
     session_id: UUID
     name: str
     incarnation: int
@@ -209,31 +213,31 @@ class AgentCreatedV2(Payload, tag=2):
     budget_usd: float | None = None
 
 
-class AgentCommandedV1(Payload):
+class AgentCommandedV1(Payload, frozen=True):
     command: str
     task: str
     source: str
 
 
-class AgentStatusChangedV1(Payload):
+class AgentStatusChangedV1(Payload, frozen=True):
     status: str
     reason: str
     task: str | None
 
 
-class TextV1(Payload):
+class TextV1(Payload, frozen=True):
     task: str | None
     text: str
 
 
-class ToolUseRequestedV1(Payload):
+class ToolUseRequestedV1(Payload, frozen=True):
     task: str | None
     tool_use_id: str
     tool: str
     input: dict[str, Any]
 
 
-class ToolUseCompletedV1(Payload):
+class ToolUseCompletedV1(Payload, frozen=True):
     task: str | None
     tool_use_id: str
     tool: str
@@ -241,14 +245,14 @@ class ToolUseCompletedV1(Payload):
     is_error: bool = False
 
 
-class FileChangedV1(Payload):
+class FileChangedV1(Payload, frozen=True):
     task: str | None
     path: str
     change: str  # "created" | "modified" | "deleted"
     diff: str
 
 
-class AgentTurnCompletedV1(Payload):
+class AgentTurnCompletedV1(Payload, frozen=True):
     task: str | None
     model: str
     usage: Usage
@@ -259,21 +263,21 @@ class AgentTurnCompletedV1(Payload):
     is_error: bool = False
 
 
-class AgentInterruptedV1(Payload):
+class AgentInterruptedV1(Payload, frozen=True):
     task: str | None
     reason: str
 
 
-class AgentFailedV1(Payload):
+class AgentFailedV1(Payload, frozen=True):
     task: str | None
     error: str
 
 
-class AgentDeletedV1(Payload):
+class AgentDeletedV1(Payload, frozen=True):
     reason: str
 
 
-class EventSummarizedV1(Payload):
+class EventSummarizedV1(Payload, frozen=True):
     notification_id: int
     summary: str
 
@@ -281,11 +285,13 @@ class EventSummarizedV1(Payload):
 # --- events ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class AgentCreated(PodiumCreated):
     payload: AgentCreatedV2
     previous_payloads = (AgentCreatedV1,)
 
 
+@dataclass(frozen=True)
 class AgentCommanded(PodiumEvent):
     payload: AgentCommandedV1
 
@@ -294,6 +300,7 @@ class AgentCommanded(PodiumEvent):
         agent.status = "working"
 
 
+@dataclass(frozen=True)
 class AgentStatusChanged(PodiumEvent):
     payload: AgentStatusChangedV1
 
@@ -301,26 +308,32 @@ class AgentStatusChanged(PodiumEvent):
         agent.status = self.payload.status
 
 
+@dataclass(frozen=True)
 class AgentTextEmitted(PodiumEvent):
     payload: TextV1
 
 
+@dataclass(frozen=True)
 class AgentThinkingEmitted(PodiumEvent):
     payload: TextV1
 
 
+@dataclass(frozen=True)
 class ToolUseRequested(PodiumEvent):
     payload: ToolUseRequestedV1
 
 
+@dataclass(frozen=True)
 class ToolUseCompleted(PodiumEvent):
     payload: ToolUseCompletedV1
 
 
+@dataclass(frozen=True)
 class FileChanged(PodiumEvent):
     payload: FileChangedV1
 
 
+@dataclass(frozen=True)
 class TurnCompleted(PodiumEvent):
     payload: AgentTurnCompletedV1
 
@@ -333,6 +346,7 @@ class TurnCompleted(PodiumEvent):
             agent.status = "idle"
 
 
+@dataclass(frozen=True)
 class AgentInterrupted(PodiumEvent):
     payload: AgentInterruptedV1
 
@@ -340,6 +354,7 @@ class AgentInterrupted(PodiumEvent):
         agent.status = "interrupted"
 
 
+@dataclass(frozen=True)
 class AgentFailed(PodiumEvent):
     payload: AgentFailedV1
 
@@ -347,6 +362,7 @@ class AgentFailed(PodiumEvent):
         agent.status = "failed"
 
 
+@dataclass(frozen=True)
 class AgentDeleted(PodiumEvent):
     payload: AgentDeletedV1
 
@@ -354,5 +370,6 @@ class AgentDeleted(PodiumEvent):
         agent.status = "deleted"
 
 
+@dataclass(frozen=True)
 class EventSummarized(PodiumEvent):
     payload: EventSummarizedV1

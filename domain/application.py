@@ -78,7 +78,7 @@ class Podium(Application[UUID]):
 
     def get_session(self, session_id: UUID) -> Session:
         try:
-            session = self.repository.get(session_id)
+            session: object = self.repository.get(session_id)
         except AggregateNotFoundError:
             raise SessionNotFound(session_id) from None
         if not isinstance(session, Session):
@@ -117,7 +117,7 @@ class Podium(Application[UUID]):
         return agent
 
     def get_agent(self, agent_id: UUID) -> Agent:
-        agent = self.repository.get(agent_id)
+        agent: object = self.repository.get(agent_id)
         assert isinstance(agent, Agent)
         return agent
 
@@ -138,9 +138,7 @@ class Podium(Application[UUID]):
         """Walk the name's incarnations to the newest one that exists."""
         check_agent_name(name)
         incarnation = 0
-        while self.recorder.select_events(
-            agent_stream_id(session_id, name, incarnation), limit=1
-        ):
+        while self.recorder.select_events(agent_stream_id(session_id, name, incarnation), limit=1):
             incarnation += 1
         if incarnation == 0:
             return None
@@ -148,7 +146,7 @@ class Podium(Application[UUID]):
 
     # --- system log ---------------------------------------------------------
 
-    def log(
+    def write_system_log(
         self,
         level: str,
         message: str,
@@ -173,7 +171,7 @@ class Podium(Application[UUID]):
         if cached is not None and cached.day == today.isoformat():
             return cached
         try:
-            loaded = self.repository.get(system_log_id(today))
+            loaded: object = self.repository.get(system_log_id(today))
             assert isinstance(loaded, SystemLog)
             self._system_log = loaded
         except AggregateNotFoundError:

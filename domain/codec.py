@@ -110,4 +110,4 @@ class PayloadMapper(Mapper[UUID]):
             state["originator_topic"] = envelope.originator_topic
         domain_event = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", state)
-        return domain_event  # type: ignore[return-value]
+        return domain_event

@@ -13,6 +13,7 @@ the next version, and old events are upcast as they are read.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import msgspec
@@ -29,6 +30,7 @@ class Payload(msgspec.Struct, frozen=True, kw_only=True, tag_field="v", tag=1):
         raise NotImplementedError(f"{type(self).__name__} is the latest version")
 
 
+@dataclass(frozen=True)
 class PodiumEvent(Aggregate.Event):
     """An event on an existing stream."""
 
@@ -37,6 +39,7 @@ class PodiumEvent(Aggregate.Event):
     previous_payloads: ClassVar[tuple[type[Payload], ...]] = ()
 
 
+@dataclass(frozen=True)
 class PodiumCreated(Aggregate.Created):
     """The first event of a stream."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from eventsourcing.domain import Aggregate
 
@@ -45,15 +46,14 @@ class Session(Aggregate):
     def record_reply(self, text: str) -> None:
         self.trigger_event(OrchestratorReplied, payload=OrchestratorRepliedV1(text=text))
 
-    def record_tool_use(
-        self, tool_use_id: str, tool: str, tool_input: dict[str, Any]
-    ) -> None:
+    def record_tool_use(self, tool_use_id: str, tool: str, tool_input: dict[str, Any]) -> None:
         payload = OrchestratorToolUsedV1(tool_use_id=tool_use_id, tool=tool, input=tool_input)
         self.trigger_event(OrchestratorToolUsed, payload=payload)
 
     def complete_turn(
         self,
         usage: Usage,
+        *,
         cost_usd: float,
         duration_ms: int,
         num_turns: int,
@@ -87,27 +87,27 @@ class Session(Aggregate):
         self.trigger_event(SessionEnded, payload=ReasonV1(reason=reason))
 
 
-class SessionStartedV1(Payload):
+class SessionStartedV1(Payload, frozen=True):
     title: str
     cwd: str
     budget_usd: float | None = None
 
 
-class UserMessageSentV1(Payload):
+class UserMessageSentV1(Payload, frozen=True):
     text: str
 
 
-class OrchestratorRepliedV1(Payload):
+class OrchestratorRepliedV1(Payload, frozen=True):
     text: str
 
 
-class OrchestratorToolUsedV1(Payload):
+class OrchestratorToolUsedV1(Payload, frozen=True):
     tool_use_id: str
     tool: str
     input: dict[str, Any]
 
 
-class SessionTurnCompletedV1(Payload):
+class SessionTurnCompletedV1(Payload, frozen=True):
     usage: Usage
     cost_usd: float
     duration_ms: int
@@ -117,30 +117,36 @@ class SessionTurnCompletedV1(Payload):
     is_error: bool = False
 
 
-class ReasonV1(Payload):
+class ReasonV1(Payload, frozen=True):
     reason: str
 
 
+@dataclass(frozen=True)
 class SessionStarted(PodiumCreated):
     payload: SessionStartedV1
 
 
+@dataclass(frozen=True)
 class UserMessageSent(PodiumEvent):
     payload: UserMessageSentV1
 
 
+@dataclass(frozen=True)
 class OrchestratorReplied(PodiumEvent):
     payload: OrchestratorRepliedV1
 
 
+@dataclass(frozen=True)
 class OrchestratorToolUsed(PodiumEvent):
     payload: OrchestratorToolUsedV1
 
 
+@dataclass(frozen=True)
 class TurnCompleted(PodiumEvent):
     payload: SessionTurnCompletedV1
 
 
+@dataclass(frozen=True)
 class SessionInterrupted(PodiumEvent):
     payload: ReasonV1
 
@@ -148,6 +154,7 @@ class SessionInterrupted(PodiumEvent):
         session.status = "interrupted"
 
 
+@dataclass(frozen=True)
 class SessionResumed(PodiumEvent):
     payload: ReasonV1
 
@@ -155,6 +162,7 @@ class SessionResumed(PodiumEvent):
         session.status = "active"
 
 
+@dataclass(frozen=True)
 class SessionEnded(PodiumEvent):
     payload: ReasonV1
 

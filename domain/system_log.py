@@ -6,6 +6,7 @@ gives audit queries a natural partition.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid5
 
@@ -49,20 +50,22 @@ class SystemLog(Aggregate):
         self.trigger_event(SystemLogged, payload=payload)
 
 
-class SystemLogOpenedV1(Payload):
+class SystemLogOpenedV1(Payload, frozen=True):
     day: str
 
 
-class SystemLoggedV1(Payload):
+class SystemLoggedV1(Payload, frozen=True):
     level: str
     message: str
     context: dict[str, str]
     session_id: UUID | None = None
 
 
+@dataclass(frozen=True)
 class SystemLogOpened(PodiumCreated):
     payload: SystemLogOpenedV1
 
 
+@dataclass(frozen=True)
 class SystemLogged(PodiumEvent):
     payload: SystemLoggedV1

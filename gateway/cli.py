@@ -69,7 +69,9 @@ def cmd_events(args: argparse.Namespace) -> int:
         try:
             session_id = UUID(args.session)
         except ValueError:
-            raise UsageError(f"--session expects a session id (a UUID), got {args.session!r}") from None
+            raise UsageError(
+                f"--session expects a session id (a UUID), got {args.session!r}"
+            ) from None
     with database(args) as conninfo:
         tail = LogTail(conninfo, EventFilter(session_id, args.agent), after=args.after)
         if not args.follow:
@@ -147,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="podium",
         allow_abbrev=False,
-        description="A web orchestrator for teams of Claude Code agents, event-sourced on PostgreSQL.",
+        description="A web orchestrator for teams of Claude Code agents, "
+        "event-sourced on PostgreSQL.",
     )
     parser.add_argument(
         "--database-url",
@@ -157,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir",
         default=None,
-        help=f"data folder of the embedded PostgreSQL (default: $PODIUM_DATA_DIR or {default_data_dir()})",
+        help="data folder of the embedded PostgreSQL "
+        f"(default: $PODIUM_DATA_DIR or {default_data_dir()})",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -167,8 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("events", help="print the event log; --follow to keep printing")
     p.add_argument("--session", help="only this session's events (session id)")
     p.add_argument("--agent", help="only this agent's events (name, case-insensitive)")
-    p.add_argument("--after", type=int, default=0, metavar="ID", help="start after this notification id")
-    p.add_argument("-f", "--follow", action="store_true", help="keep printing new events as they happen")
+    p.add_argument(
+        "--after", type=int, default=0, metavar="ID", help="start after this notification id"
+    )
+    p.add_argument(
+        "-f", "--follow", action="store_true", help="keep printing new events as they happen"
+    )
     p.set_defaults(handler=cmd_events)
 
     p = commands.add_parser("rebuild", help="rebuild read models from the log and swap them in")
@@ -189,11 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Named queries take --PARAM VALUE options after the query name; see --list.",
     )
     p.add_argument("query", nargs="?", help="name of an audit query (see --list)")
-    p.add_argument("--list", action="store_true", help="list the named queries and their parameters")
+    p.add_argument(
+        "--list", action="store_true", help="list the named queries and their parameters"
+    )
     p.add_argument("--sql", help="run this SQL read-only instead of a named query")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--csv", action="store_true", help="print CSV")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="statement timeout in seconds")
+    p.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="statement timeout in seconds"
+    )
     p.set_defaults(handler=cmd_audit)
     return parser
 

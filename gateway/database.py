@@ -53,7 +53,10 @@ def check_connection(conninfo: str, timeout: float = 5.0) -> None:
 def open_database(database_url: str | None, data_dir: Path | None = None) -> Iterator[str]:
     """Yield a connection string for the selected database, starting it if embedded."""
     if database_url:
-        if not database_url.startswith(("postgresql://", "postgres://")) and "=" not in database_url:
+        if (
+            not database_url.startswith(("postgresql://", "postgres://"))
+            and "=" not in database_url
+        ):
             raise DatabaseUnavailable(
                 f"invalid database URL {database_url!r}: expected postgresql://user@host:port/dbname"
             )
@@ -80,7 +83,7 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+        server = pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
     except Exception as error:
         raise DatabaseUnavailable(
             f"cannot start the embedded PostgreSQL in {data_dir}: {error}"

@@ -13,7 +13,7 @@ from psycopg import sql
 
 from domain.application import EVENTS_TABLE
 from projections.directory import AgentDirectory
-from projections.log import RecordedEvent, read_events
+from projections.log import Connection, Cursor, RecordedEvent, read_events
 from projections.summary import summarize
 
 PAGE = 1_000
@@ -27,7 +27,8 @@ class EventFilter:
 
 def format_event(event: RecordedEvent, who: str) -> str:
     at = event.timestamp.strftime("%Y-%m-%d %H:%M:%S")
-    return f"#{event.notification_id:<7} {at}  {who:<22} {event.event_type:<22} {summarize(event.payload)}"
+    what = summarize(event.payload)
+    return f"#{event.notification_id:<7} {at}  {who:<22} {event.event_type:<22} {what}"
 
 
 class LogTail:
@@ -40,7 +41,7 @@ class LogTail:
         self.directory = AgentDirectory()
         self.stopping = threading.Event()
 
-    def lines(self, conn: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
+    def lines(self, conn: Connection) -> Iterator[str]:
         """Formatted lines for every selected event after the position, up to the head."""
         while events := read_events(conn, self.position, PAGE):
             self.directory.learn(events)
@@ -51,16 +52,16 @@ class LogTail:
                         yield format_event(event, who)
             self.position = events[-1].notification_id
 
-    def _who(self, cur: psycopg.Cursor[tuple[object, ...]], event: RecordedEvent) -> str | None:
+    def _who(self, cur: Cursor, event: RecordedEvent) -> str | None:
         """The event's author for display, or None when the filter rejects it."""
         name = None
         if event.stream_type == "agent":
             name = self.directory.lookup(cur, event.stream_id).name
         if self.where.agent is not None and (name or "").lower() != self.where.agent.lower():
             return None
-        if self.where.session_id is not None:
-            if self.directory.session_of(cur, event) != self.where.session_id:
-                return None
+        wanted_session = self.where.session_id
+        if wanted_session is not None and self.directory.session_of(cur, event) != wanted_session:
+            return None
         if name is not None:
             return f"agent:{name}"
         return f"{event.stream_type}:{str(event.stream_id)[:8]}"

@@ -11,12 +11,10 @@ from __future__ import annotations
 from typing import NamedTuple
 from uuid import UUID
 
-import psycopg
-
 from domain.agent import AgentCreated, AgentCreatedV2
 from domain.application import EVENTS_TABLE
 from domain.codec import decode_state
-from projections.log import RecordedEvent
+from projections.log import Cursor, RecordedEvent
 
 
 class AgentIdentity(NamedTuple):
@@ -35,23 +33,23 @@ class AgentDirectory:
                 assert isinstance(payload, AgentCreatedV2)
                 self._known[event.stream_id] = AgentIdentity(payload.session_id, payload.name)
 
-    def lookup(self, cur: psycopg.Cursor[tuple[object, ...]], agent_id: UUID) -> AgentIdentity:
+    def lookup(self, cur: Cursor, agent_id: UUID) -> AgentIdentity:
         known = self._known.get(agent_id)
         if known is None:
             cur.execute(
-                f"SELECT topic, state FROM {EVENTS_TABLE} "  # noqa: S608
+                f"SELECT topic, state FROM {EVENTS_TABLE} "
                 "WHERE originator_id = %s AND originator_version = 1",
                 (agent_id,),
             )
             row = cur.fetchone()
             if row is None:
                 raise LookupError(f"agent stream {agent_id} has no first event")
-            payload = decode_state(str(row[0]), bytes(row[1])).payload  # type: ignore[arg-type]
+            payload = decode_state(str(row[0]), bytes(row[1])).payload
             assert isinstance(payload, AgentCreatedV2)
             known = self._known[agent_id] = AgentIdentity(payload.session_id, payload.name)
         return known
 
-    def session_of(self, cur: psycopg.Cursor[tuple[object, ...]], event: RecordedEvent) -> UUID | None:
+    def session_of(self, cur: Cursor, event: RecordedEvent) -> UUID | None:
         """The session an event belongs to (None for system logs that name none)."""
         if event.stream_type == "session":
             return event.stream_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -13,6 +13,9 @@ import psycopg
 from domain.application import EVENTS_TABLE
 from domain.codec import PodiumEventType, decode_state, event_class
 from domain.events import Payload
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+Cursor = psycopg.Cursor[tuple[Any, ...]]
 
 
 class RecordedEvent(NamedTuple):
@@ -41,13 +44,13 @@ def stream_type(cls: PodiumEventType) -> str:
 
 
 _SELECT = (
-    f"SELECT notification_id, originator_id, originator_version, topic, state "  # noqa: S608
+    f"SELECT notification_id, originator_id, originator_version, topic, state "
     f"FROM {EVENTS_TABLE} WHERE notification_id > %s"
 )
 
 
 def read_events(
-    conn: psycopg.Connection[tuple[object, ...]],
+    conn: Connection,
     after: int,
     limit: int,
     until: int | None = None,
@@ -65,16 +68,16 @@ def read_events(
         return decode_rows(cur.fetchall())
 
 
-def decode_rows(rows: Sequence[tuple[object, ...]]) -> list[RecordedEvent]:
+def decode_rows(rows: Sequence[tuple[Any, ...]]) -> list[RecordedEvent]:
+    """Decode (notification_id, stream_id, version, topic, state) rows."""
     events = []
     for notification_id, stream_id, version, topic, state in rows:
-        assert isinstance(topic, str)
-        envelope = decode_state(topic, bytes(state))  # type: ignore[arg-type]
+        envelope = decode_state(topic, bytes(state))
         events.append(
             RecordedEvent(
-                notification_id,  # type: ignore[arg-type]
-                stream_id,  # type: ignore[arg-type]
-                version,  # type: ignore[arg-type]
+                notification_id,
+                stream_id,
+                version,
                 event_class(topic),
                 envelope.timestamp,
                 envelope.payload,
@@ -83,7 +86,7 @@ def decode_rows(rows: Sequence[tuple[object, ...]]) -> list[RecordedEvent]:
     return events
 
 
-def head(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+def head(conn: Connection) -> int:
     """The last notification id in the log (0 when empty)."""
     row = conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}").fetchone()
     return int(row[0]) if row else 0

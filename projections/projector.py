@@ -14,15 +14,13 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
-import psycopg
 from psycopg import sql
 
 import sql as sql_files
 from projections.directory import AgentDirectory
-from projections.log import RecordedEvent
+from projections.log import Connection, Cursor, RecordedEvent
 
-Connection = psycopg.Connection[tuple[Any, ...]]
-Cursor = psycopg.Cursor[tuple[Any, ...]]
+__all__ = ["Connection", "Cursor", "KeyedRows", "Projector", "copy_rows", "usd"]
 
 
 class Projector(ABC):
@@ -109,7 +107,9 @@ class KeyedRows:
         self._dirty.clear()
 
 
-def copy_rows(cur: Cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def copy_rows(
+    cur: Cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """Append rows with COPY: the fastest way into PostgreSQL."""
     if not rows:
         return

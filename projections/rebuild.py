@@ -19,7 +19,7 @@ from psycopg import sql
 
 from projections.directory import AgentDirectory
 from projections.log import head, read_events
-from projections.projector import Connection, Projector
+from projections.projector import Connection
 from projections.read_models import NAMES, projectors
 from projections.runner import DEFAULT_BATCH, apply_batch
 from projections.schema import create_read_models
@@ -48,6 +48,46 @@ class RebuildResult:
         return self.events / self.seconds if self.seconds else 0.0
 
 
+class ShadowBuild:
+    """Folds the log into the shadow schema's tables, batch by batch."""
+
+    def __init__(self, conn: Connection, names: Sequence[str], batch_size: int) -> None:
+        self.conn = conn
+        self.names = tuple(n for n in NAMES if n in names)
+        self.batch_size = batch_size
+        self.directory = AgentDirectory()
+        self.projectors = projectors(self.names, self.directory)
+        self.position = 0  # the last notification id folded into the shadow tables
+
+    def prepare(self) -> None:
+        """An empty shadow schema with the read models' tables."""
+        with self.conn.transaction():
+            drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SHADOW))
+            self.conn.execute(drop)
+            self.conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SHADOW)))
+            create_read_models(self.conn, self.names, schema=SHADOW)
+        self.position = 0
+
+    def use_shadow(self) -> None:
+        """Point unqualified read-model names at the shadow tables (the log stays in public)."""
+        statement = sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(SHADOW))
+        self.conn.execute(statement)
+
+    def fold_until(self, until: int, progress: Progress | None = None) -> None:
+        """Fold events up to ``until``, in the caller's transaction."""
+        while self.position < until:
+            events = read_events(self.conn, self.position, self.batch_size, until=until)
+            if not events:
+                self.position = until
+                break
+            self.directory.learn(events)
+            with self.conn.cursor() as cur:
+                apply_batch(self.projectors, {}, events, cur)
+            self.position = events[-1].notification_id
+            if progress:
+                progress(self.position, until)
+
+
 def rebuild(
     conninfo: str,
     names: Sequence[str] = NAMES,
@@ -55,83 +95,40 @@ def rebuild(
     progress: Progress | None = None,
 ) -> RebuildResult:
     """Rebuild the named read models from the whole log and swap them in."""
-    names = tuple(n for n in NAMES if n in names)
-    directory = AgentDirectory()
-    folders = projectors(names, directory)
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (REBUILD_LOCK,)).fetchone()
         if not locked or not locked[0]:
             raise RebuildInProgress
         try:
-            _prepare_shadow(conn, names)
+            build = ShadowBuild(conn, names, batch_size)
+            build.prepare()
             target = head(conn)
-            position = 0
-            while position < target:
-                with conn.transaction():
-                    _use_shadow(conn)
-                    position = _apply_next(conn, folders, directory, position, batch_size, target)
+            while build.position < target:
+                with conn.transaction():  # one transaction per batch keeps each one short
+                    build.use_shadow()
+                    build.fold_until(min(target, build.position + batch_size), None)
                 if progress:
-                    progress(position, target)
-            position = _swap_in(conn, names, folders, directory, position, batch_size)
+                    progress(build.position, target)
+            _swap_in(build)
             if progress:
-                progress(position, position)
+                progress(build.position, build.position)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (REBUILD_LOCK,))
-    return RebuildResult(names, position, time.perf_counter() - started)
+    return RebuildResult(build.names, build.position, time.perf_counter() - started)
 
 
 def build_shadow(conninfo: str, names: Sequence[str] = NAMES) -> None:
     """Fold the whole log into the shadow schema and leave it there (for comparison)."""
-    names = tuple(n for n in NAMES if n in names)
-    directory = AgentDirectory()
-    folders = projectors(names, directory)
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        _prepare_shadow(conn, names)
+        build = ShadowBuild(conn, names, DEFAULT_BATCH)
+        build.prepare()
         with conn.transaction():
-            _use_shadow(conn)
-            position, target = 0, head(conn)
-            while position < target:
-                position = _apply_next(conn, folders, directory, position, DEFAULT_BATCH, target)
+            build.use_shadow()
+            build.fold_until(head(conn))
 
 
-def _prepare_shadow(conn: Connection, names: tuple[str, ...]) -> None:
-    with conn.transaction():
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SHADOW)))
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SHADOW)))
-        create_read_models(conn, names, schema=SHADOW)
-
-
-def _use_shadow(conn: Connection) -> None:
-    """Point unqualified read-model names at the shadow tables (the log stays in public)."""
-    conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(SHADOW)))
-
-
-def _apply_next(
-    conn: Connection,
-    folders: list[Projector],
-    directory: AgentDirectory,
-    position: int,
-    batch_size: int,
-    until: int,
-) -> int:
-    events = read_events(conn, position, batch_size, until=until)
-    if not events:
-        return until
-    directory.learn(events)
-    with conn.cursor() as cur:
-        apply_batch(folders, {}, events, cur)
-    return events[-1].notification_id
-
-
-def _swap_in(
-    conn: Connection,
-    names: tuple[str, ...],
-    folders: list[Projector],
-    directory: AgentDirectory,
-    position: int,
-    batch_size: int,
-) -> int:
+def _swap_in(build: ShadowBuild) -> None:
     """Apply what arrived during the build and swap the tables in, in one transaction.
 
     The swap needs every live table exclusively, while a reader may hold one
@@ -140,25 +137,28 @@ def _swap_in(
     only briefly for each lock; when it cannot have them all, it rolls back
     (releasing what it took), lets the readers finish, and tries again.
     """
+    conn = build.conn
+    built = build.position
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with conn.transaction():
-                _use_shadow(conn)
+                build.use_shadow()
                 conn.execute("SET LOCAL lock_timeout = '200ms'")
                 conn.execute(
                     "SELECT projection FROM projection_tracking "
                     "WHERE projection = ANY(%s) FOR UPDATE",
-                    (list(names),),
+                    (list(build.names),),
                 )
-                final, done = head(conn), position
-                while done < final:
-                    done = _apply_next(conn, folders, directory, done, batch_size, final)
-                _swap(conn, names, done)
-            return done
+                build.fold_until(head(conn))
+                _swap(conn, build.names, build.position)
+            return
         except psycopg.errors.LockNotAvailable:
+            build.position = built  # the rolled-back attempt folded nothing
             time.sleep(min(0.05 * attempt, 1.0))
-    raise RuntimeError(f"could not swap the rebuilt read models in after {SWAP_ATTEMPTS} tries: "
-                       "the live tables stayed busy")
+    raise RuntimeError(
+        f"could not swap the rebuilt read models in after {SWAP_ATTEMPTS} tries: "
+        "the live tables stayed busy"
+    )
 
 
 def _swap(conn: Connection, names: tuple[str, ...], position: int) -> None:

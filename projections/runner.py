@@ -53,7 +53,7 @@ class ProjectionRunner:
                 "WHERE projection = ANY(%s) FOR UPDATE",
                 ([p.name for p in self.projectors],),
             )
-            positions: dict[str, int] = dict(cur.fetchall())  # type: ignore[arg-type]
+            positions: dict[str, int] = dict(cur.fetchall())
             start = min(positions.get(p.name, 0) for p in self.projectors)
             events = read_events(conn, start, self.batch_size)
             if not events:

@@ -13,6 +13,7 @@ from psycopg import sql
 import sql as sql_files
 from domain.application import Podium
 from projections.directory import AgentDirectory
+from projections.log import Connection
 from projections.read_models import NAMES, projectors
 
 MIGRATION_LOCK = 0x706F6469  # "podi"
@@ -36,11 +37,9 @@ def migrate(conninfo: str) -> None:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
-def create_read_models(
-    conn: psycopg.Connection[tuple[object, ...]], names: tuple[str, ...], schema: str = "public"
-) -> None:
+def create_read_models(conn: Connection, names: tuple[str, ...], schema: str = "public") -> None:
     """Run the read models' DDL in ``schema`` (the live one, or a rebuild's shadow)."""
     conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
     for projector in projectors(names, AgentDirectory()):
-        conn.execute(projector.ddl())  # type: ignore[arg-type]
+        conn.execute(projector.ddl())
     conn.execute("SET LOCAL search_path TO DEFAULT")

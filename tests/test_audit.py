@@ -68,7 +68,13 @@ def log(database_url: str) -> AuditLog:
         alice.complete_tool_use("t1", "Write", "written")
         alice.request_tool_use("t2", "Bash", {"command": "ls"})
         alice.record_file_change("x.py", "created", "+x")
-        alice.complete_turn(Usage(input_tokens=10, output_tokens=5), 0.01, 100, 1, "cs-alice")
+        alice.complete_turn(
+            Usage(input_tokens=10, output_tokens=5),
+            cost_usd=0.01,
+            duration_ms=100,
+            num_turns=1,
+            claude_session_id="cs-alice",
+        )
         app.save(alice)
 
         two = app.start_session("two", "/tmp")
@@ -78,7 +84,13 @@ def log(database_url: str) -> AuditLog:
         other.request_tool_use("o1", "Read", {"file_path": "notes.md"})
         other.complete_tool_use("o1", "Read", "notes")
         other.record_file_change("notes.md", "modified", "-a\n+b")
-        other.complete_turn(Usage(input_tokens=1, output_tokens=1), 0.005, 10, 1, "cs-other")
+        other.complete_turn(
+            Usage(input_tokens=1, output_tokens=1),
+            cost_usd=0.005,
+            duration_ms=10,
+            num_turns=1,
+            claude_session_id="cs-other",
+        )
         app.save(other)
 
         pause()
@@ -97,7 +109,14 @@ def log(database_url: str) -> AuditLog:
             cache_creation_input_tokens=1,
             cache_read_input_tokens=2,
         )
-        bob.complete_turn(usage, 0.02, 200, 2, "cs-bob", is_error=True)
+        bob.complete_turn(
+            usage,
+            cost_usd=0.02,
+            duration_ms=200,
+            num_turns=2,
+            claude_session_id="cs-bob",
+            is_error=True,
+        )
         bob.interrupt("user stop")
         app.save(bob)
 
@@ -108,16 +127,16 @@ def log(database_url: str) -> AuditLog:
         session = app.get_session(one.id)
         session.complete_turn(
             Usage(input_tokens=3, output_tokens=2),
-            0.05,
-            50,
-            1,
-            "cs-orch",
-            "claude-opus-4",
+            cost_usd=0.05,
+            duration_ms=50,
+            num_turns=1,
+            claude_session_id="cs-orch",
+            model="claude-opus-4",
             is_error=True,
         )
         session.interrupt("user pressed stop")
         app.save(session)
-        app.log("info", "hello", session_id=one.id)
+        app.write_system_log("info", "hello", session_id=one.id)
     finally:
         app.close()
     return AuditLog(database_url, one.id, two.id, boundary)

@@ -32,9 +32,21 @@ def test_migrate_is_idempotent_on_an_empty_database(empty_database_url):
         done = podium("migrate", database_url=empty_database_url)
         assert done.returncode == 0, done.stderr
     with psycopg.connect(empty_database_url) as conn:
-        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    assert {"podium_events", "projection_tracking", "agents", "sessions", "costs", "chat",
-            "agent_logs", "system_logs", "file_changes"} <= tables
+        tables = {
+            r[0]
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
+    assert {
+        "podium_events",
+        "projection_tracking",
+        "agents",
+        "sessions",
+        "costs",
+        "chat",
+        "agent_logs",
+        "system_logs",
+        "file_changes",
+    } <= tables
 
 
 def test_concurrent_migrations_do_not_collide(empty_database_url):
@@ -102,7 +114,10 @@ def test_events_prints_and_filters_the_log(database_url):
             "AND payload->>'title' = 'other'"
         ).fetchone()
     other = podium("events", "--session", str(session_id), database_url=database_url)
-    assert [line.split()[4] for line in other.stdout.splitlines()] == ["SessionStarted", "AgentCreated"]
+    assert [line.split()[4] for line in other.stdout.splitlines()] == [
+        "SessionStarted",
+        "AgentCreated",
+    ]
     bad = podium("events", "--session", "nope", database_url=database_url)
     assert bad.returncode == 2 and "expects a session id" in bad.stderr
 
@@ -110,7 +125,10 @@ def test_events_prints_and_filters_the_log(database_url):
 def test_events_follow_prints_new_events_as_they_happen(database_url):
     env = {**os.environ, "DATABASE_URL": database_url}
     follower = subprocess.Popen(
-        [*PODIUM, "events", "--follow"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [*PODIUM, "events", "--follow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     seen: list[str] = []
@@ -123,8 +141,12 @@ def test_events_follow_prints_new_events_as_they_happen(database_url):
         while len(seen) < 6 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert [line.split()[4] for line in seen] == [
-            "SessionStarted", "UserMessageSent", "AgentCreated", "AgentCommanded",
-            "SessionStarted", "AgentCreated",
+            "SessionStarted",
+            "UserMessageSent",
+            "AgentCreated",
+            "AgentCommanded",
+            "SessionStarted",
+            "AgentCreated",
         ]
     finally:
         follower.terminate()

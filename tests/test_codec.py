@@ -30,23 +30,38 @@ def _busy_agent(app: Podium):
     session = app.get_session(session.id)
     session.record_tool_use("tu_0", "mcp__podium__create_agent", {"name": "alice", "n": [1, 2]})
     session.record_reply("Created alice.")
-    session.complete_turn(Usage(input_tokens=5, output_tokens=7), 0.002, 900, 1, "cs", "claude-sonnet-4-5")
+    session.complete_turn(
+        Usage(input_tokens=5, output_tokens=7),
+        cost_usd=0.002,
+        duration_ms=900,
+        num_turns=1,
+        claude_session_id="cs",
+        model="claude-sonnet-4-5",
+    )
     app.save(session)
-    agent = app.create_agent(session.id, "alice", template="builder", allowed_tools=("Write", "Bash"))
+    agent = app.create_agent(
+        session.id, "alice", template="builder", allowed_tools=("Write", "Bash")
+    )
     agent.command("write hello.py")
     agent.emit_thinking("hmm")
     agent.emit_text("writing")
     agent.request_tool_use("tu_1", "Write", {"file_path": "hello.py", "content": "print(1)\n"})
     agent.complete_tool_use("tu_1", "Write", {"ok": True, "lines": [1]})
     agent.record_file_change("hello.py", "created", "+print(1)")
-    agent.complete_turn(Usage(input_tokens=10, output_tokens=3, cache_read_input_tokens=4), 0.0125, 1200, 2, "cs2")
+    agent.complete_turn(
+        Usage(input_tokens=10, output_tokens=3, cache_read_input_tokens=4),
+        cost_usd=0.0125,
+        duration_ms=1200,
+        num_turns=2,
+        claude_session_id="cs2",
+    )
     agent.change_status("hibernating", "idle for 10 minutes")
     agent.interrupt("user asked")
     agent.fail("API overloaded")
     agent.summarize(3, "wrote hello")
     agent.delete("done")
     app.save(agent)
-    app.log("warning", "disk nearly full", {"free": "1G"}, session.id)
+    app.write_system_log("warning", "disk nearly full", {"free": "1G"}, session.id)
     return session, agent
 
 
@@ -98,25 +113,39 @@ def test_a_v1_payload_is_read_as_v2_and_history_is_not_rewritten(app, database_u
     session = app.start_session()
     agent_id = agent_stream_id(session.id, "old", 0)
     v1 = AgentCreatedV1(
-        session_id=session.id, name="old", model="claude-3-5-sonnet", system_prompt="be brief", cwd="/w"
+        session_id=session.id,
+        name="old",
+        model="claude-3-5-sonnet",
+        system_prompt="be brief",
+        cwd="/w",
     )
     state = msgspec.json.encode(
-        {"timestamp": "2025-01-02T03:04:05Z", "payload": v1, "originator_topic": "domain.agent:Agent"}
+        {
+            "timestamp": "2025-01-02T03:04:05Z",
+            "payload": v1,
+            "originator_topic": "domain.agent:Agent",
+        }
     )
     assert b'"v":1' in state
-    app.recorder.insert_events(
-        [StoredEvent(agent_id, 1, "domain.agent:AgentCreated", state)]
-    )
+    app.recorder.insert_events([StoredEvent(agent_id, 1, "domain.agent:AgentCreated", state)])
 
     agent = app.get_agent(agent_id)
     assert (agent.name, agent.model, agent.incarnation, agent.session_id) == (
-        "old", "claude-3-5-sonnet", 0, session.id
+        "old",
+        "claude-3-5-sonnet",
+        0,
+        session.id,
     )
     (created,) = list(app.events.get(agent_id))
     assert isinstance(created, AgentCreated)
     assert created.payload == AgentCreatedV2(
-        session_id=session.id, name="old", incarnation=0, model="claude-3-5-sonnet",
-        system_prompt="be brief", template=None, cwd="/w",
+        session_id=session.id,
+        name="old",
+        incarnation=0,
+        model="claude-3-5-sonnet",
+        system_prompt="be brief",
+        template=None,
+        cwd="/w",
     )
     # The upcast agent takes new events; its first event stays v1 in the store.
     agent.command("carry on")

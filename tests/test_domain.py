@@ -36,7 +36,9 @@ def test_valid_agent_names(app, name):
     assert app.create_agent(session.id, name).name == name
 
 
-@pytest.mark.parametrize("name", ["", "9lives", "_x", "-x", "has space", "é", "a" * 65, "a.b", "x/y"])
+@pytest.mark.parametrize(
+    "name", ["", "9lives", "_x", "-x", "has space", "é", "a" * 65, "a.b", "x/y"]
+)
 def test_invalid_agent_names_are_refused(app, name):
     session = app.start_session()
     with pytest.raises(InvalidAgentName, match="letter followed by"):
@@ -89,12 +91,22 @@ def test_tokens_and_costs_are_never_negative(app):
     session = app.start_session()
     agent = app.create_agent(session.id, "alice")
     with pytest.raises(NegativeAmount, match="input_tokens"):
-        agent.complete_turn(Usage(input_tokens=-1), 0.1, 10, 1, "s")
+        agent.complete_turn(
+            Usage(input_tokens=-1), cost_usd=0.1, duration_ms=10, num_turns=1, claude_session_id="s"
+        )
     with pytest.raises(NegativeAmount, match="cost_usd"):
-        agent.complete_turn(Usage(), -0.01, 10, 1, "s")
+        agent.complete_turn(
+            Usage(), cost_usd=-0.01, duration_ms=10, num_turns=1, claude_session_id="s"
+        )
     with pytest.raises(NegativeAmount):
         app.start_session(budget_usd=-5)
-    agent.complete_turn(Usage(input_tokens=10, output_tokens=2), 0.5, 10, 1, "s")
+    agent.complete_turn(
+        Usage(input_tokens=10, output_tokens=2),
+        cost_usd=0.5,
+        duration_ms=10,
+        num_turns=1,
+        claude_session_id="s",
+    )
     app.save(agent)
     assert app.get_agent(agent.id).cost_usd == 0.5
 
@@ -112,9 +124,11 @@ def test_an_ended_session_takes_no_more_messages(app):
 def test_system_log_appends_across_application_instances(app, database_url):
     other = Podium(database_url)
     try:
-        app.log("info", "from one")
-        other.log("warning", "from the other")  # its cached version is stale: it retries
-        app.log("error", "from one again")
+        app.write_system_log("info", "from one")
+        other.write_system_log(
+            "warning", "from the other"
+        )  # its cached version is stale: it retries
+        app.write_system_log("error", "from one again")
     finally:
         other.close()
     with psycopg.connect(database_url) as conn:

@@ -72,14 +72,17 @@ def test_read_models_fold_the_log(database_url):
             "WHERE event_type = 'TurnCompleted'"
         ).fetchone()
         assert conn.execute("SELECT sum(cost_usd), sum(input_tokens) FROM costs").fetchone() == (
-            log_cost, log_tokens
+            log_cost,
+            log_tokens,
         )
         assert conn.execute("SELECT sum(cost_usd) FROM sessions").fetchone()[0] == log_cost
         roles = conn.execute("SELECT role, count(*) FROM chat GROUP BY 1 ORDER BY 1").fetchall()
         assert roles == [("agent", 24), ("orchestrator", 12), ("user", 6)]
         assert conn.execute("SELECT count(*) FROM file_changes").fetchone()[0] == 24
         assert conn.execute("SELECT count(*) FROM system_logs").fetchone()[0] == 2
-        categories = dict(conn.execute("SELECT category, count(*) FROM agent_logs GROUP BY 1").fetchall())
+        categories = dict(
+            conn.execute("SELECT category, count(*) FROM agent_logs GROUP BY 1").fetchall()
+        )
         assert categories["tool"] == 48 and categories["result"] == 24
     assert catch_up(database_url) == 0  # nothing twice
 
@@ -91,7 +94,9 @@ def test_killed_runner_restarts_exactly_once(database_url):
         env = {**os.environ, "DATABASE_URL": database_url}
         runner = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", "project", "--batch-size", "50"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         try:
             # Kill it mid-way: some batches committed, more to go.
@@ -112,12 +117,17 @@ def test_killed_runner_restarts_exactly_once(database_url):
 
         restarted = subprocess.run(
             [sys.executable, "-m", "gateway.cli", "project", "--once"],
-            env=env, capture_output=True, text=True, timeout=120,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert restarted.returncode == 0, restarted.stderr
         build_shadow(database_url)  # a from-scratch fold of the whole log
         assert snapshot(conn) == snapshot(conn, SHADOW)
-        assert {r[0] for r in conn.execute("SELECT notification_id FROM projection_tracking")} == {head}
+        assert {r[0] for r in conn.execute("SELECT notification_id FROM projection_tracking")} == {
+            head
+        }
 
 
 def test_rebuild_all_is_identical_row_for_row(database_url):
@@ -128,7 +138,10 @@ def test_rebuild_all_is_identical_row_for_row(database_url):
     env = {**os.environ, "DATABASE_URL": database_url}
     done = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "rebuild", "--all"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "rebuilt sessions, agents" in done.stdout

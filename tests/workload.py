@@ -8,7 +8,9 @@ from domain.application import Podium
 from domain.events import Usage
 
 
-def write_history(app: Podium, sessions: int = 2, agents: int = 3, turns: int = 5, seed: int = 7) -> int:
+def write_history(
+    app: Podium, sessions: int = 2, agents: int = 3, turns: int = 5, seed: int = 7
+) -> int:
     """Sessions with agents doing turns of work; returns how many events were saved."""
     rng = random.Random(seed)
     saved = 0
@@ -21,11 +23,17 @@ def write_history(app: Podium, sessions: int = 2, agents: int = 3, turns: int = 
             session.record_reply(f"agent{a} is ready")
             session.complete_turn(
                 Usage(input_tokens=rng.randint(100, 900), output_tokens=rng.randint(10, 90)),
-                rng.randint(1, 900) / 10_000, 800, 1, f"orch-{s}", "claude-sonnet-4-5",
+                cost_usd=rng.randint(1, 900) / 10_000,
+                duration_ms=800,
+                num_turns=1,
+                claude_session_id=f"orch-{s}",
+                model="claude-sonnet-4-5",
             )
             app.save(session)
             saved += 4
-            agent = app.create_agent(session.id, f"agent{a}", model=rng.choice(["claude-sonnet-4-5", "claude-haiku-4-5"]))
+            agent = app.create_agent(
+                session.id, f"agent{a}", model=rng.choice(["claude-sonnet-4-5", "claude-haiku-4-5"])
+            )
             saved += 1
             for t in range(turns):
                 agent.command(f"task {t} for agent{a}")
@@ -36,7 +44,10 @@ def write_history(app: Podium, sessions: int = 2, agents: int = 3, turns: int = 
                 agent.complete_tool_use(f"tu{t}", "Write", "ok", is_error=rng.random() < 0.1)
                 agent.complete_turn(
                     Usage(input_tokens=rng.randint(100, 5000), output_tokens=rng.randint(10, 500)),
-                    rng.randint(1, 5000) / 10_000, rng.randint(100, 9000), 2, f"c-{s}-{a}",
+                    cost_usd=rng.randint(1, 5000) / 10_000,
+                    duration_ms=rng.randint(100, 9000),
+                    num_turns=2,
+                    claude_session_id=f"c-{s}-{a}",
                     is_error=rng.random() < 0.1,
                 )
                 saved += 7
@@ -44,6 +55,6 @@ def write_history(app: Podium, sessions: int = 2, agents: int = 3, turns: int = 
         if s % 2:
             app.delete_agent(session.id, "agent0", "not needed")
             saved += 1
-        app.log("info", f"session {s} done", {"n": str(s)}, session.id)
+        app.write_system_log("info", f"session {s} done", {"n": str(s)}, session.id)
         saved += 1
     return saved

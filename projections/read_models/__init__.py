@@ -28,9 +28,7 @@ NAMES: tuple[str, ...] = tuple(cls.name for cls in PROJECTOR_CLASSES)
 
 class UnknownReadModel(ValueError):
     def __init__(self, unknown: list[str]) -> None:
-        super().__init__(
-            f"unknown read model {', '.join(unknown)}: choose from {', '.join(NAMES)}"
-        )
+        super().__init__(f"unknown read model {', '.join(unknown)}: choose from {', '.join(NAMES)}")
 
 
 def projectors(names: Sequence[str], directory: AgentDirectory) -> list[Projector]:

@@ -13,8 +13,16 @@ from projections.projector import Cursor, Projector, copy_rows
 from projections.summary import summarize
 
 COLUMNS = (
-    "notification_id", "session_id", "agent_id", "agent_name", "task", "event_type",
-    "category", "at", "summary", "payload",
+    "notification_id",
+    "session_id",
+    "agent_id",
+    "agent_name",
+    "task",
+    "event_type",
+    "category",
+    "at",
+    "summary",
+    "payload",
 )
 
 CATEGORIES: dict[type, str] = {
@@ -48,9 +56,16 @@ class AgentLogsProjector(Projector):
                 p = e.payload
                 rows.append(
                     (
-                        e.notification_id, who.session_id, e.stream_id, who.name,
-                        getattr(p, "task", None), e.event_type, category, e.timestamp,
-                        summarize(p), _encode(p).decode(),
+                        e.notification_id,
+                        who.session_id,
+                        e.stream_id,
+                        who.name,
+                        getattr(p, "task", None),
+                        e.event_type,
+                        category,
+                        e.timestamp,
+                        summarize(p),
+                        _encode(p).decode(),
                     )
                 )
             elif isinstance(e.payload, a.EventSummarizedV1):

@@ -23,22 +23,48 @@ class ChatProjector(Projector):
             p = e.payload
             base = (e.notification_id,)
             if isinstance(p, s.UserMessageSentV1):
-                rows.append((*base, e.stream_id, e.timestamp, "user", "you", "message", p.text, None))
+                rows.append(
+                    (*base, e.stream_id, e.timestamp, "user", "you", "message", p.text, None)
+                )
             elif isinstance(p, s.OrchestratorRepliedV1):
                 rows.append(
-                    (*base, e.stream_id, e.timestamp, "orchestrator", "orchestrator", "message",
-                     p.text, None)
+                    (
+                        *base,
+                        e.stream_id,
+                        e.timestamp,
+                        "orchestrator",
+                        "orchestrator",
+                        "message",
+                        p.text,
+                        None,
+                    )
                 )
             elif isinstance(p, s.OrchestratorToolUsedV1):
                 rows.append(
-                    (*base, e.stream_id, e.timestamp, "orchestrator", "orchestrator", "tool_use",
-                     summarize(p), None)
+                    (
+                        *base,
+                        e.stream_id,
+                        e.timestamp,
+                        "orchestrator",
+                        "orchestrator",
+                        "tool_use",
+                        summarize(p),
+                        None,
+                    )
                 )
             elif e.event_class is a.AgentTextEmitted:
                 assert isinstance(p, a.TextV1)
                 who = self.directory.lookup(cur, e.stream_id)
                 rows.append(
-                    (*base, who.session_id, e.timestamp, "agent", who.name, "message", p.text,
-                     e.stream_id)
+                    (
+                        *base,
+                        who.session_id,
+                        e.timestamp,
+                        "agent",
+                        who.name,
+                        "message",
+                        p.text,
+                        e.stream_id,
+                    )
                 )
         copy_rows(cur, self.name, COLUMNS, rows)

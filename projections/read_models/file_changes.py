@@ -10,8 +10,15 @@ from projections.log import RecordedEvent
 from projections.projector import Cursor, Projector, copy_rows
 
 COLUMNS = (
-    "notification_id", "session_id", "agent_id", "agent_name", "task", "at", "path",
-    "change", "diff",
+    "notification_id",
+    "session_id",
+    "agent_id",
+    "agent_name",
+    "task",
+    "at",
+    "path",
+    "change",
+    "diff",
 )
 
 
@@ -25,7 +32,16 @@ class FileChangesProjector(Projector):
             if isinstance(p, FileChangedV1):
                 who = self.directory.lookup(cur, e.stream_id)
                 rows.append(
-                    (e.notification_id, who.session_id, e.stream_id, who.name, p.task,
-                     e.timestamp, p.path, p.change, p.diff)
+                    (
+                        e.notification_id,
+                        who.session_id,
+                        e.stream_id,
+                        who.name,
+                        p.task,
+                        e.timestamp,
+                        p.path,
+                        p.change,
+                        p.diff,
+                    )
                 )
         copy_rows(cur, self.name, COLUMNS, rows)
