@@ -13,12 +13,19 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import AgentIsDeleted, EmptyText
+from domain.errors import AgentIsDeleted, EmptyText, InvalidModel
 from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
 from domain.names import agent_stream_id, check_agent_name
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
-STATUSES = ("idle", "working", "interrupted", "failed", "hibernating", "deleted")
+MODEL_NAME = re.compile(r"(claude-[a-z0-9][a-z0-9.-]{1,60}(\[1m\])?|sonnet|opus|haiku)")
+
+
+def check_model(model: str) -> str:
+    if not MODEL_NAME.fullmatch(model):
+        raise InvalidModel(model)
+    return model
+STATUSES = ("idle", "queued", "working", "interrupted", "failed", "hibernating", "deleted")
 
 
 def task_slug(command: str, max_words: int = 5) -> str:
@@ -39,17 +46,31 @@ class Agent(Aggregate):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    claude_session_id: str | None
+    budget_usd: float | None
+    system_prompt: str
+    template: str | None
+    cwd: str
+    allowed_tools: tuple[str, ...]
+    permission_mode: str
 
     def __init__(self, payload: AgentCreatedV2) -> None:
         self.session_id = payload.session_id
         self.name = payload.name
         self.model = payload.model
         self.incarnation = payload.incarnation
+        self.system_prompt = payload.system_prompt
+        self.template = payload.template
+        self.cwd = payload.cwd
+        self.allowed_tools = payload.allowed_tools
+        self.permission_mode = payload.permission_mode
         self.status = "idle"
         self.task = None
         self.input_tokens = 0
         self.output_tokens = 0
         self.cost_usd = 0.0
+        self.claude_session_id = None
+        self.budget_usd = payload.budget_usd
 
     @classmethod
     def create(
@@ -67,6 +88,8 @@ class Agent(Aggregate):
         budget_usd: float | None = None,
     ) -> Agent:
         check_agent_name(name)
+        if model is not None:
+            check_model(model)
         if budget_usd is not None:
             check_cost(budget_usd)
         payload = AgentCreatedV2(
@@ -162,6 +185,24 @@ class Agent(Aggregate):
         self.trigger_event(
             AgentInterrupted, payload=AgentInterruptedV1(task=self.task, reason=reason)
         )
+
+    def request_interrupt(self, source: str) -> None:
+        """Ask the runtime to stop the agent's turn; AgentInterrupted records that it did."""
+        self._check_alive()
+        payload = AgentInterruptRequestedV1(task=self.task, source=source)
+        self.trigger_event(AgentInterruptRequested, payload=payload)
+
+    def fire_hook(self, hook: str, tool: str | None, data: dict[str, Any]) -> None:
+        """A Claude Code hook ran (Stop, Notification, SubagentStart, PreCompact, ...)."""
+        payload = HookFiredV1(task=self.task, hook=hook, tool=tool, data=data)
+        self.trigger_event(HookFired, payload=payload)
+
+    def exceed_budget(self, scope: str, budget_usd: float, spent_usd: float) -> None:
+        """The agent's (or its session's) spend reached its budget."""
+        payload = BudgetExceededV1(
+            task=self.task, scope=scope, budget_usd=budget_usd, spent_usd=spent_usd
+        )
+        self.trigger_event(BudgetExceeded, payload=payload)
 
     def fail(self, error: str) -> None:
         self._check_alive()
@@ -268,6 +309,25 @@ class AgentInterruptedV1(Payload, frozen=True):
     reason: str
 
 
+class AgentInterruptRequestedV1(Payload, frozen=True):
+    task: str | None
+    source: str
+
+
+class HookFiredV1(Payload, frozen=True):
+    task: str | None
+    hook: str
+    tool: str | None
+    data: dict[str, Any]
+
+
+class BudgetExceededV1(Payload, frozen=True):
+    task: str | None
+    scope: str  # "agent" | "session"
+    budget_usd: float
+    spent_usd: float
+
+
 class AgentFailedV1(Payload, frozen=True):
     task: str | None
     error: str
@@ -342,6 +402,7 @@ class TurnCompleted(PodiumEvent):
         agent.input_tokens += usage.input_tokens
         agent.output_tokens += usage.output_tokens
         agent.cost_usd += self.payload.cost_usd
+        agent.claude_session_id = self.payload.claude_session_id or agent.claude_session_id
         if agent.status == "working":
             agent.status = "idle"
 
@@ -352,6 +413,21 @@ class AgentInterrupted(PodiumEvent):
 
     def apply(self, agent: Agent) -> None:
         agent.status = "interrupted"
+
+
+@dataclass(frozen=True)
+class AgentInterruptRequested(PodiumEvent):
+    payload: AgentInterruptRequestedV1
+
+
+@dataclass(frozen=True)
+class HookFired(PodiumEvent):
+    payload: HookFiredV1
+
+
+@dataclass(frozen=True)
+class BudgetExceeded(PodiumEvent):
+    payload: BudgetExceededV1
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,11 @@ class NegativeAmount(DomainError):
 class EmptyText(DomainError):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} cannot be empty")
+
+
+class InvalidModel(DomainError):
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"unknown model {model!r}: use a Claude model id such as claude-sonnet-4-5, "
+            "or sonnet, opus or haiku"
+        )

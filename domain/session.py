@@ -19,12 +19,14 @@ class Session(Aggregate):
     cwd: str
     budget_usd: float | None
     status: str  # "active" | "interrupted" | "ended"
+    claude_session_id: str | None
 
     def __init__(self, payload: SessionStartedV1) -> None:
         self.title = payload.title
         self.cwd = payload.cwd
         self.budget_usd = payload.budget_usd
         self.status = "active"
+        self.claude_session_id = None
 
     @classmethod
     def start(cls, title: str, cwd: str, budget_usd: float | None = None) -> Session:
@@ -144,6 +146,9 @@ class OrchestratorToolUsed(PodiumEvent):
 @dataclass(frozen=True)
 class TurnCompleted(PodiumEvent):
     payload: SessionTurnCompletedV1
+
+    def apply(self, session: Session) -> None:
+        session.claude_session_id = self.payload.claude_session_id or session.claude_session_id
 
 
 @dataclass(frozen=True)

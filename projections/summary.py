@@ -46,6 +46,15 @@ def summarize(payload: Payload) -> str:
             )
         case a.AgentInterruptedV1():
             return f"interrupted: {payload.reason}"
+        case a.AgentInterruptRequestedV1():
+            return f"interrupt requested by {payload.source}"
+        case a.HookFiredV1():
+            return f"hook {payload.hook}" + (f" ({payload.tool})" if payload.tool else "")
+        case a.BudgetExceededV1():
+            return (
+                f"{payload.scope} budget ${payload.budget_usd:.2f} reached "
+                f"(spent ${payload.spent_usd:.4f})"
+            )
         case a.AgentFailedV1():
             return f"failed: {shorten(payload.error)}"
         case a.AgentDeletedV1():

@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS agent_logs (
     agent_name text NOT NULL,
     task text,
     event_type text NOT NULL,
-    category text NOT NULL,          -- 'lifecycle' | 'message' | 'thinking' | 'tool' | 'file' | 'result'
+    category text NOT NULL,          -- lifecycle | message | thinking | tool | hook | file | result
     at timestamptz NOT NULL,
     summary text NOT NULL,
     ai_summary text,

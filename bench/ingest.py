@@ -1,0 +1,312 @@
+"""Ingest benchmark: how fast concurrent agents append events, against raw COPY.
+
+K writer threads each own one agent and append small bursts of that agent's
+events (one burst per ``app.save``, as a turn of a real agent produces them)
+through podium's real write path: domain methods, the msgspec mapper, group
+commit, eventsourcing's PostgreSQL recorder. Then, in the same database, the
+same rows (byte for byte: read back from the store) are COPYed into a table
+shaped like the store, as the ceiling PostgreSQL offers on this machine.
+
+    .venv/bin/python bench/ingest.py [--writers 16] [--events 200000] [--per-save 8]
+
+The last line of output is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from _database import (
+    add_database_argument,
+    describe_server,
+    percentile,
+    print_result,
+    rounded,
+    scratch_database,
+    setting,
+)
+
+from domain.agent import Agent
+from domain.application import EVENTS_TABLE, Podium
+from domain.events import Usage
+from domain.group_commit import GroupCommitRecorder
+
+TEXT = (
+    "I'll start by reading the existing module to see how the parser handles "
+    "continuation lines, then add a test for the failing case before changing it. "
+) * 2
+THINKING = (
+    "The failure only happens when a header is folded across lines; the tokenizer "
+    "drops the leading whitespace, so the second half is parsed as a new field. "
+) * 2
+DIFF = "".join(
+    f"-    old_line_{i} = parse(value)\n+    new_line_{i} = parse(value, fold=True)\n"
+    for i in range(6)
+)
+
+
+def _command(agent: Agent, n: int) -> None:
+    agent.command(f"Fix the header folding bug, step {n}")
+
+
+def _thinking(agent: Agent, n: int) -> None:
+    agent.emit_thinking(THINKING)
+
+
+def _text(agent: Agent, n: int) -> None:
+    agent.emit_text(TEXT)
+
+
+def _tool_requested(agent: Agent, n: int) -> None:
+    agent.request_tool_use(
+        f"toolu_{n:08d}",
+        "Edit",
+        {
+            "file_path": "src/parser.py",
+            "old_string": "parse(value)",
+            "new_string": "parse(value, fold=True)",
+        },
+    )
+
+
+def _file_changed(agent: Agent, n: int) -> None:
+    agent.record_file_change("src/parser.py", "modified", DIFF)
+
+
+def _tool_completed(agent: Agent, n: int) -> None:
+    agent.complete_tool_use(f"toolu_{n:08d}", "Edit", "The file src/parser.py has been updated.")
+
+
+def _turn_completed(agent: Agent, n: int) -> None:
+    usage = Usage(
+        input_tokens=3_200 + n % 997, output_tokens=410 + n % 89, cache_read_input_tokens=18_000
+    )
+    agent.complete_turn(
+        usage,
+        cost_usd=0.0123,
+        duration_ms=5_400,
+        num_turns=3,
+        claude_session_id="claude-session-0001",
+    )
+
+
+# One agent turn, in order; writers cycle through it, --per-save events per save.
+TURN: tuple[Callable[[Agent, int], None], ...] = (
+    _command,
+    _thinking,
+    _text,
+    _tool_requested,
+    _file_changed,
+    _tool_completed,
+    _text,
+    _turn_completed,
+)
+
+
+@dataclass
+class CommitStats:
+    """What the group committer did: transactions, events, time inside the recorder."""
+
+    groups: int = 0
+    events: int = 0
+    seconds: float = 0.0
+
+    def instrument(self, app: Podium) -> None:
+        """Count the committer thread's calls into eventsourcing's recorder (bench only)."""
+        assert isinstance(app.recorder, GroupCommitRecorder)
+        inner = app.recorder.recorder
+        original = inner.insert_events
+
+        def counted(stored_events: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(stored_events, **kwargs)
+            finally:
+                self.groups += 1
+                self.events += len(stored_events)
+                self.seconds += time.perf_counter() - started
+
+        inner.insert_events = counted  # type: ignore[method-assign]
+
+
+def write(
+    app: Podium,
+    agent: Agent,
+    *,
+    saves: int,
+    per_save: int,
+    start: threading.Barrier,
+    latencies: list[float],
+) -> None:
+    """One writer: ``saves`` bursts of ``per_save`` events on its own agent."""
+    step = 0
+    start.wait()
+    for _ in range(saves):
+        for _ in range(per_save):
+            TURN[step % len(TURN)](agent, step)
+            step += 1
+        began = time.perf_counter()
+        app.save(agent)
+        latencies.append(time.perf_counter() - began)
+
+
+def run_writers(
+    conninfo: str, writers: int, saves: int, per_save: int
+) -> tuple[float, list[float], CommitStats]:
+    """Run the writers together; returns wall seconds, save latencies, commit stats."""
+    app = Podium(conninfo)
+    try:
+        session = app.start_session("ingest benchmark", "/work/bench")
+        agents = [app.create_agent(session.id, f"writer{i}") for i in range(writers)]
+        stats = CommitStats()
+        stats.instrument(app)
+        start = threading.Barrier(writers + 1)
+        per_writer: list[list[float]] = [[] for _ in range(writers)]
+        threads = [
+            threading.Thread(
+                target=write,
+                args=(app, agent),
+                kwargs={"saves": saves, "per_save": per_save, "start": start, "latencies": lat},
+            )
+            for agent, lat in zip(agents, per_writer, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - began
+    finally:
+        app.close()
+    return seconds, [s for lat in per_writer for s in lat], stats
+
+
+# The baseline's target tables: the store's columns with a bigserial, as a plain
+# table (no keys or indexes), and with the store's primary key and index too.
+PLAIN = (
+    "CREATE TABLE copy_plain (originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+    "topic text, state bytea, notification_id bigserial)"
+)
+INDEXED = (
+    "CREATE TABLE copy_indexed (originator_id uuid NOT NULL, "
+    "originator_version bigint NOT NULL, topic text, state bytea, notification_id bigserial, "
+    "PRIMARY KEY (originator_id, originator_version)); "
+    "CREATE UNIQUE INDEX ON copy_indexed (notification_id)"
+)
+
+Row = tuple[Any, ...]
+
+
+def written_rows(conninfo: str) -> list[Row]:
+    """The writers' events as stored (every agent event after its first), in log order."""
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+            "WHERE originator_version > 1 ORDER BY notification_id"
+        ).fetchall()
+
+
+def copy_seconds(conninfo: str, ddl: str, rows: list[Row]) -> float:
+    """Seconds to COPY ``rows`` into the table ``ddl`` creates, commit included."""
+    table = ddl.split()[2]
+    with psycopg.connect(conninfo) as conn:
+        for statement in ddl.split("; "):
+            conn.execute(statement)
+        conn.commit()
+        began = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                f"COPY {table} (originator_id, originator_version, topic, state) "
+                "FROM STDIN (FORMAT BINARY)"
+            ) as copy,
+        ):
+            copy.set_types(["uuid", "int8", "text", "bytea"])
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_database_argument(parser)
+    parser.add_argument("--writers", type=int, default=16, help="concurrent writer threads")
+    parser.add_argument("--events", type=int, default=200_000, help="events to append in all")
+    parser.add_argument(
+        "--per-save",
+        type=int,
+        default=8,
+        help="events per app.save call (default 8: one agent turn)",
+    )
+    args = parser.parse_args()
+    saves = max(1, args.events // (args.writers * args.per_save))
+    events = saves * args.writers * args.per_save
+
+    with scratch_database(args.database_url) as conninfo:
+        print(describe_server(conninfo, embedded=not args.database_url))
+        print(
+            f"workload: {args.writers} writers, each its own agent; {saves:,} saves each of "
+            f"{args.per_save} events (a turn: command, thinking, text, tool requested, "
+            f"file changed, tool completed, text, turn completed), {events:,} events in all"
+        )
+        seconds, latencies, stats = run_writers(conninfo, args.writers, saves, args.per_save)
+        sync = setting(conninfo, "synchronous_commit")
+        rows = written_rows(conninfo)
+        plain_seconds = copy_seconds(conninfo, PLAIN, rows)
+        indexed_seconds = copy_seconds(conninfo, INDEXED, rows)
+
+    assert len(rows) == events, (len(rows), events)
+    state_bytes = sum(len(row[3]) for row in rows) / len(rows)
+    events_per_s = events / seconds
+    copy_per_s = events / plain_seconds
+    indexed_per_s = events / indexed_seconds
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+    busy = stats.seconds / seconds
+    print(
+        f"podium:   {events:,} events in {seconds:.2f}s = {events_per_s:,.0f} events/s "
+        f"({len(latencies):,} saves, mean state {state_bytes:,.0f} bytes)"
+    )
+    print(f"app.save: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {max(latencies) * 1000:.2f} ms")
+    print(
+        f"commits:  {stats.groups:,} transactions, {stats.events / max(stats.groups, 1):,.1f} "
+        f"events each; committer inside the recorder {busy:.0%} of the time"
+    )
+    print(
+        f"raw COPY: the same {events:,} rows (binary COPY, one transaction) into a plain table "
+        f"in {plain_seconds:.2f}s = {copy_per_s:,.0f} rows/s;"
+    )
+    print(
+        f"          with the store's primary key and notification_id index "
+        f"in {indexed_seconds:.2f}s = {indexed_per_s:,.0f} rows/s"
+    )
+    print(
+        f"ratio:    {events_per_s / copy_per_s:.3f} of raw COPY (target >= 0.2); "
+        f"synchronous_commit={sync}"
+    )
+    print_result(
+        {
+            "bench": "ingest",
+            "events_per_s": round(events_per_s),
+            "copy_per_s": round(copy_per_s),
+            "ratio": rounded(events_per_s / copy_per_s),
+            "p99_ms": rounded(p99),
+            "p50_ms": rounded(p50),
+            "writers": args.writers,
+            "per_save": args.per_save,
+            "events": events,
+            "copy_indexed_per_s": round(indexed_per_s),
+            "synchronous_commit": sync,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

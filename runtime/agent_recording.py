@@ -1,0 +1,185 @@
+"""What a worker agent does, as events on its stream.
+
+Messages from the SDK (text, thinking, the turn's result) and Claude Code's
+hooks (every tool call before and after it runs, and the rest) become domain
+events through the agent's journal. File tools also produce a FileChanged
+event with a unified diff of the file before and after.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from claude_agent_sdk import (
+    AssistantMessage,
+    HookContext,
+    HookMatcher,
+    Message,
+    ResultMessage,
+    StreamEvent,
+    TextBlock,
+    ThinkingBlock,
+)
+from claude_agent_sdk.types import HookEvent, HookInput, HookJSONOutput
+
+from domain.agent import Agent
+from runtime.confinement import is_inside, target_path
+from runtime.journal import Journal
+from runtime.live import LiveFeed, text_delta
+from runtime.turns import TurnCosts, usage_of
+
+OTHER_HOOKS: tuple[HookEvent, ...] = (
+    "UserPromptSubmit",
+    "Stop",
+    "SubagentStart",
+    "SubagentStop",
+    "Notification",
+    "PreCompact",
+)
+MAX_DIFF = 200_000
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def unified_diff(path: str, before: str | None, after: str | None) -> str:
+    diff = "".join(
+        difflib.unified_diff(
+            (before or "").splitlines(keepends=True),
+            (after or "").splitlines(keepends=True),
+            fromfile=f"a/{path}" if before is not None else "/dev/null",
+            tofile=f"b/{path}" if after is not None else "/dev/null",
+        )
+    )
+    return diff if len(diff) <= MAX_DIFF else diff[:MAX_DIFF] + "\n… (diff truncated)\n"
+
+
+class AgentRecording:
+    """Records one agent's Claude Code session; its hooks go into the SDK options."""
+
+    def __init__(self, journal: Journal[Agent], cwd: Path, live: LiveFeed) -> None:
+        self.journal = journal
+        self.cwd = cwd.resolve()
+        self.live = live
+        self.costs = TurnCosts()
+        self._before: dict[str, tuple[Path, str | None]] = {}
+
+    def hooks(self) -> dict[HookEvent, list[HookMatcher]]:
+        hooks: dict[HookEvent, list[HookMatcher]] = {
+            "PreToolUse": [HookMatcher(hooks=[self.pre_tool_use])],
+            "PostToolUse": [HookMatcher(hooks=[self.post_tool_use])],
+            "PostToolUseFailure": [HookMatcher(hooks=[self.post_tool_use_failure])],
+        }
+        for name in OTHER_HOOKS:
+            hooks[name] = [HookMatcher(hooks=[self.other_hook])]
+        return hooks
+
+    # --- hooks ----------------------------------------------------------------
+
+    async def pre_tool_use(
+        self, data: HookInput, tool_use_id: str | None, context: HookContext
+    ) -> HookJSONOutput:
+        tool = str(data.get("tool_name", ""))
+        raw_input = data.get("tool_input")
+        tool_input: dict[str, Any] = dict(raw_input) if isinstance(raw_input, dict) else {}
+        use_id = tool_use_id or str(data.get("tool_use_id", ""))
+        await self.journal.write(lambda a: a.request_tool_use(use_id, tool, tool_input))
+        path = target_path(tool, tool_input, self.cwd)
+        if path is not None and not is_inside(path, self.cwd):
+            reason = f"{path} is outside the agent's working directory {self.cwd}"
+            await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, reason, True))
+            return {
+                "hookSpecificOutput": {
+                    "hookEventName": "PreToolUse",
+                    "permissionDecision": "deny",
+                    "permissionDecisionReason": reason,
+                }
+            }
+        if path is not None:
+            self._before[use_id] = (path, _read(path))
+        return {}
+
+    async def post_tool_use(
+        self, data: HookInput, tool_use_id: str | None, context: HookContext
+    ) -> HookJSONOutput:
+        await self._completed(data, tool_use_id, data.get("tool_response"), is_error=False)
+        return {}
+
+    async def post_tool_use_failure(
+        self, data: HookInput, tool_use_id: str | None, context: HookContext
+    ) -> HookJSONOutput:
+        await self._completed(data, tool_use_id, data.get("error"), is_error=True)
+        return {}
+
+    async def _completed(
+        self, data: HookInput, tool_use_id: str | None, output: Any, is_error: bool
+    ) -> None:
+        tool = str(data.get("tool_name", ""))
+        use_id = tool_use_id or str(data.get("tool_use_id", ""))
+        await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, output, is_error))
+        before = self._before.pop(use_id, None)
+        if before is None or is_error:
+            return
+        path, old = before
+        new = _read(path)
+        if new == old:
+            return
+        shown = str(path.relative_to(self.cwd))
+        change = "created" if old is None else "deleted" if new is None else "modified"
+        diff = unified_diff(shown, old, new)
+        await self.journal.write(lambda a: a.record_file_change(shown, change, diff))
+
+    async def other_hook(
+        self, data: HookInput, tool_use_id: str | None, context: HookContext
+    ) -> HookJSONOutput:
+        hook = str(data.get("hook_event_name", "Hook"))
+        details = {
+            k: v
+            for k, v in data.items()
+            if k not in ("hook_event_name", "session_id", "transcript_path", "cwd")
+        }
+        await self.journal.write(lambda a: a.fire_hook(hook, None, details))
+        return {}
+
+    # --- messages -------------------------------------------------------------
+
+    async def message(self, message: Message) -> None:
+        """Record one message of the agent's session."""
+        if isinstance(message, StreamEvent):
+            if (text := text_delta(message.event)) is not None:
+                agent = self.journal.aggregate
+                self.live.publish("agent_text_delta", {"agent_id": str(agent.id), "text": text})
+        elif isinstance(message, AssistantMessage) and message.parent_tool_use_id is None:
+            for block in message.content:
+                if isinstance(block, TextBlock) and block.text.strip():
+                    await self.journal.write(partial(Agent.emit_text, text=block.text))
+                elif isinstance(block, ThinkingBlock) and block.thinking.strip():
+                    await self.journal.write(partial(Agent.emit_thinking, text=block.thinking))
+        elif isinstance(message, ResultMessage):
+            await self.result(message)
+
+    async def result(self, result: ResultMessage) -> None:
+        cost = self.costs.turn_cost(result)
+        usage = usage_of(result)
+
+        def complete(agent: Agent) -> None:
+            agent.complete_turn(
+                usage,
+                cost_usd=cost,
+                duration_ms=result.duration_ms,
+                num_turns=result.num_turns,
+                claude_session_id=result.session_id,
+                is_error=result.is_error,
+            )
+            if result.is_error and agent.status == "working":
+                errors = "; ".join(result.errors or []) or result.result or result.subtype
+                agent.fail(f"the turn ended in an error: {errors}")
+
+        await self.journal.write(complete)

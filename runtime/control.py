@@ -1,0 +1,69 @@
+"""What the orchestrator's tools do in a session: domain commands, through the log.
+
+Commands are appended to the log like any other client's (a gateway's, a
+person's); the runtime then reacts to them. The tools never drive an SDK
+client directly, so the same commands work from anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from uuid import UUID
+
+from domain.application import Podium
+from domain.errors import AgentNotFound
+from runtime.queries import ReadModels
+
+
+class SessionTeam:
+    """The agents of one session, as the orchestrator's tools see them."""
+
+    def __init__(self, app: Podium, session_id: UUID, reads: ReadModels, cwd: Path) -> None:
+        self.app = app
+        self.session_id = session_id
+        self.reads = reads
+        self.cwd = cwd
+
+    async def create_agent(
+        self, name: str, system_prompt: str, model: str | None, template: str | None
+    ) -> str:
+        agent = await asyncio.to_thread(
+            self.app.create_agent,
+            self.session_id,
+            name,
+            model=model,
+            system_prompt=system_prompt,
+            template=template,
+            cwd=".",
+        )
+        return f"Created agent {agent.name} ({agent.model}), working in {self.cwd}."
+
+    async def command_agent(self, name: str, command: str) -> str:
+        task = await asyncio.to_thread(
+            self.app.command_agent, self.session_id, name, command, "orchestrator"
+        )
+        return (
+            f"{name} started task '{task}' in the background. Use check_agent_status to follow it."
+        )
+
+    async def interrupt_agent(self, name: str) -> str:
+        agent = await asyncio.to_thread(self.app.find_agent, self.session_id, name)
+        if agent.is_deleted:
+            raise AgentNotFound(name)
+        if agent.status not in ("working", "queued"):
+            return f"{agent.name} is not working ({agent.status}); nothing to interrupt."
+        agent.request_interrupt("orchestrator")
+        await asyncio.to_thread(self.app.save, agent)
+        return f"Interrupting {agent.name}."
+
+    async def delete_agent(self, name: str) -> str:
+        await asyncio.to_thread(
+            self.app.delete_agent, self.session_id, name, "deleted by the orchestrator"
+        )
+        return f"Deleted {name}."
+
+    async def log_tool_error(self, tool: str, message: str) -> None:
+        await asyncio.to_thread(
+            self.app.write_system_log, "warning", message, {"tool": tool}, self.session_id
+        )

@@ -1,0 +1,65 @@
+"""Writing an aggregate's events from async code, in order, off the event loop.
+
+The runtime mutates aggregates on the event loop (the domain decides there)
+and saves on a worker thread (group commit waits for the disk). A journal
+serialises this per aggregate: the next change waits until the previous one
+is durable, so one aggregate's events never reach the store out of order,
+while different aggregates' saves still share group commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.application import Podium
+
+A = TypeVar("A", bound=Aggregate)
+CONFLICT_RETRIES = 3
+
+
+class Journal(Generic[A]):
+    """The one writer of an aggregate in this process."""
+
+    def __init__(self, app: Podium, aggregate: A) -> None:
+        self.app = app
+        self.aggregate = aggregate
+        self._lock = asyncio.Lock()
+
+    async def write(self, change: Callable[[A], object]) -> int | None:
+        """Let ``change`` decide on the aggregate, save what it decided, and
+        return the notification id of the last event saved (None if none).
+
+        Another process (a gateway, a CLI) may have appended to the stream
+        since we loaded it; the store then refuses our events, and the change
+        is decided again on the aggregate as it now is.
+        """
+        async with self._lock:
+            for attempt in range(CONFLICT_RETRIES + 1):
+                change(self.aggregate)
+                events = self.aggregate.collect_events()
+                if not events:
+                    return None
+                try:
+                    recordings = await asyncio.to_thread(self.app.save, *events)
+                except IntegrityError:
+                    if attempt == CONFLICT_RETRIES:
+                        raise
+                    await self._reload()
+                    continue
+                return recordings[-1].notification.id if recordings else None
+        return None  # unreachable: the loop returns or raises
+
+    async def catch_up(self, version: int) -> None:
+        """Make sure the aggregate includes the event with ``version``."""
+        async with self._lock:
+            if self.aggregate.version < version:
+                await self._reload()
+
+    async def _reload(self) -> None:
+        fresh: A = await asyncio.to_thread(self.app.repository.get, self.aggregate.id)
+        self.aggregate = fresh

@@ -1,0 +1,156 @@
+"""The orchestrator: the agent a person chats with, one SDK client per session.
+
+It has no file or shell tools of its own, only the management tools, and it
+handles one message at a time: a message sent while it is still answering
+waits for the turn to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from functools import partial
+from importlib import resources
+
+from claude_agent_sdk import (
+    AssistantMessage,
+    ClaudeAgentOptions,
+    ClaudeSDKClient,
+    Message,
+    ResultMessage,
+    StreamEvent,
+    TextBlock,
+    ToolUseBlock,
+)
+
+from domain.application import Podium
+from domain.session import Session
+from runtime.journal import Journal
+from runtime.live import LiveFeed, text_delta
+from runtime.settings import RuntimeSettings
+from runtime.tools import SERVER_NAME, TOOL_NAMES, SessionControl, management_server, qualified
+from runtime.turns import TurnCosts, usage_of
+
+log = logging.getLogger(__name__)
+ORCHESTRATOR_MODEL = "claude-sonnet-4-5"
+
+
+def system_prompt() -> str:
+    return resources.files("runtime").joinpath("orchestrator_prompt.md").read_text("utf-8")
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        app: Podium,
+        session: Session,
+        settings: RuntimeSettings,
+        control: SessionControl,
+        live: LiveFeed,
+    ) -> None:
+        self.journal = Journal(app, session)
+        self.settings = settings
+        self.control = control
+        self.live = live
+        self.costs = TurnCosts()
+        self.client: ClaudeSDKClient | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._turn_done = asyncio.Event()
+        self._turn_done.set()
+        self._one_message_at_a_time = asyncio.Lock()
+
+    def options(self) -> ClaudeAgentOptions:
+        session = self.journal.aggregate
+        return ClaudeAgentOptions(
+            model=ORCHESTRATOR_MODEL,
+            system_prompt=system_prompt(),
+            cwd=str(self.settings.cwd),
+            tools=[],  # no built-in tools: the orchestrator manages, agents do the work
+            mcp_servers={SERVER_NAME: management_server(self.control)},
+            allowed_tools=[qualified(name) for name in TOOL_NAMES],
+            include_partial_messages=True,
+            # With no built-in tools there is no ToolSearch to load deferred MCP tools.
+            env={**self.settings.cli_env, "ENABLE_TOOL_SEARCH": "false"},
+            resume=session.claude_session_id,
+            session_store=self.settings.session_store,
+            setting_sources=[],
+        )
+
+    async def answer(self, text: str) -> None:
+        """Hand the person's message (already in the log) to the orchestrator."""
+        async with self._one_message_at_a_time:
+            await self._connect()
+            assert self.client is not None
+            self._turn_done.clear()
+            await self.client.query(text)
+            await self._turn_done.wait()
+
+    async def close(self) -> None:
+        client, reader = self.client, self._reader
+        self.client, self._reader = None, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+        self._turn_done.set()
+
+    async def _connect(self) -> None:
+        if self.client is not None and self._reader is not None and not self._reader.done():
+            return
+        await self.close()
+        client = ClaudeSDKClient(self.options())
+        await client.connect()
+        self.client = client
+        self.costs.restart()
+        self._reader = asyncio.create_task(self._read(client), name="read orchestrator")
+
+    async def _read(self, client: ClaudeSDKClient) -> None:
+        try:
+            async for message in client.receive_messages():
+                try:
+                    await self._record(message)
+                except Exception:
+                    log.exception("could not record an orchestrator message")
+                if isinstance(message, ResultMessage):
+                    self._turn_done.set()
+        finally:
+            self._turn_done.set()
+
+    async def _record(self, message: Message) -> None:
+        session_id = str(self.journal.aggregate.id)
+        if isinstance(message, StreamEvent):
+            if (text := text_delta(message.event)) is not None:
+                self.live.publish(
+                    "orchestrator_text_delta", {"session_id": session_id, "text": text}
+                )
+        elif isinstance(message, AssistantMessage):
+            for block in message.content:
+                if isinstance(block, TextBlock) and block.text.strip():
+                    await self.journal.write(partial(Session.record_reply, text=block.text))
+                elif isinstance(block, ToolUseBlock):
+                    record = partial(
+                        Session.record_tool_use,
+                        tool_use_id=block.id,
+                        tool=block.name,
+                        tool_input=block.input,
+                    )
+                    await self.journal.write(record)
+        elif isinstance(message, ResultMessage):
+            cost = self.costs.turn_cost(message)
+            usage = usage_of(message)
+            model = next(iter(message.model_usage or {}), ORCHESTRATOR_MODEL)
+            await self.journal.write(
+                lambda s: s.complete_turn(
+                    usage,
+                    cost_usd=cost,
+                    duration_ms=message.duration_ms,
+                    num_turns=message.num_turns,
+                    claude_session_id=message.session_id,
+                    model=model,
+                    is_error=message.is_error,
+                )
+            )

@@ -1,0 +1,224 @@
+"""The runtime: reacts to commands in the log by running Claude Code agents.
+
+It never receives calls from the gateway. It follows the log (LISTEN/NOTIFY)
+from its tracked position and, for each command, claims it (moves the
+position, committed) before acting, so a command is executed at most once
+even across restarts. What a restart cut short is recorded: on start-up,
+agents the log shows as working are recorded as interrupted, with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+
+from domain import agent as a
+from domain import session as s
+from domain.application import EVENTS_TABLE, Podium
+from domain.codec import decode_state, event_class
+from runtime.control import SessionTeam
+from runtime.live import LiveFeed, NoViewers
+from runtime.orchestrator import Orchestrator
+from runtime.queries import ReadModels
+from runtime.settings import RuntimeSettings
+from runtime.worker import AgentWorker
+
+log = logging.getLogger(__name__)
+POSITION = "runtime"  # this consumer's row in projection_tracking
+COMMANDS = (
+    "domain.session:UserMessageSent",
+    "domain.agent:AgentCommanded",
+    "domain.agent:AgentInterruptRequested",
+    "domain.agent:AgentDeleted",
+)
+RESTART_REASON = "podium restarted while the agent was working"
+
+
+class Runtime:
+    def __init__(
+        self, app: Podium, conninfo: str, settings: RuntimeSettings, live: LiveFeed | None = None
+    ) -> None:
+        self.app = app
+        self.conninfo = conninfo
+        self.settings = settings
+        self.live = live or NoViewers()
+        self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=8, open=False)
+        self.reads = ReadModels(self.pool)
+        self.slots = asyncio.Semaphore(settings.max_agents)
+        self.workers: dict[UUID, AgentWorker] = {}
+        self.orchestrators: dict[UUID, Orchestrator] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    # --- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.pool.open()
+        await asyncio.to_thread(self._ensure_position)
+        await self.recover()
+        self._loops = [
+            asyncio.create_task(self._follow_log(), name="runtime: follow the log"),
+            asyncio.create_task(self._hibernate_idle(), name="runtime: hibernate idle agents"),
+        ]
+
+    async def stop(self, reason: str = "podium is shutting down") -> None:
+        """Interrupt working agents (recorded), close every client, stop following."""
+        self._stopping.set()
+        for loop in self._loops:
+            loop.cancel()
+        for worker in list(self.workers.values()):
+            with contextlib.suppress(Exception):
+                await worker.interrupt(reason)
+            await worker.close()
+        for orchestrator in list(self.orchestrators.values()):
+            await orchestrator.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+        await self.pool.close()
+
+    async def recover(self) -> None:
+        """Record as interrupted the agents a previous runtime left working."""
+        await self.reads.caught_up(timeout=30)
+        pending = await asyncio.to_thread(self._pending_commands)
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT agent_id FROM agents WHERE status IN ('working', 'queued')"
+            )
+            stale = [row[0] for row in await cur.fetchall() if row[0] not in pending]
+        for agent_id in stale:
+            agent = await asyncio.to_thread(self.app.get_agent, agent_id)
+            if agent.status in ("working", "queued"):
+                agent.interrupt(RESTART_REASON)
+                await asyncio.to_thread(self.app.save, agent)
+                log.info("recorded %s as interrupted: %s", agent.name, RESTART_REASON)
+
+    # --- following the log ------------------------------------------------------
+
+    def _ensure_position(self) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO projection_tracking (projection, notification_id) "
+                "SELECT %s, coalesce(max(notification_id), 0) FROM podium_events "
+                "ON CONFLICT DO NOTHING",
+                (POSITION,),
+            )
+
+    def _pending_commands(self) -> set[UUID]:
+        """Agents with commands after our position: they will run now, not be recovered."""
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT originator_id FROM {EVENTS_TABLE} "
+                "WHERE topic = 'domain.agent:AgentCommanded' AND notification_id > "
+                "(SELECT notification_id FROM projection_tracking WHERE projection = %s)",
+                (POSITION,),
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def _claim(self, limit: int = 500) -> list[tuple[int, UUID, int, str, bytes]]:
+        """Take the next commands: move our position past them, committed, before acting."""
+        with psycopg.connect(self.conninfo) as conn, conn.transaction():
+            row = conn.execute(
+                "SELECT notification_id FROM projection_tracking WHERE projection = %s FOR UPDATE",
+                (POSITION,),
+            ).fetchone()
+            position = row[0] if row else 0
+            rows = conn.execute(
+                f"SELECT notification_id, originator_id, originator_version, topic, state "
+                f"FROM {EVENTS_TABLE} WHERE notification_id > %s "
+                "ORDER BY notification_id LIMIT %s",
+                (position, limit),
+            ).fetchall()
+            if rows:
+                conn.execute(
+                    "UPDATE projection_tracking SET notification_id = %s WHERE projection = %s",
+                    (rows[-1][0], POSITION),
+                )
+        return [r for r in rows if r[3] in COMMANDS]
+
+    async def _follow_log(self) -> None:
+        async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
+            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
+            while not self._stopping.is_set():
+                commands = await asyncio.to_thread(self._claim)
+                for notification_id, stream_id, version, topic, state in commands:
+                    try:
+                        await self._dispatch(stream_id, version, topic, bytes(state))
+                    except Exception:
+                        log.exception("could not react to event %s", notification_id)
+                if not commands:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            async for _ in conn.notifies():
+                                break
+
+    async def _dispatch(self, stream_id: UUID, version: int, topic: str, state: bytes) -> None:
+        cls = event_class(topic)
+        payload = decode_state(topic, state).payload
+        if cls is s.UserMessageSent:
+            assert isinstance(payload, s.UserMessageSentV1)
+            orchestrator = await self._orchestrator(stream_id)
+            self._spawn(orchestrator.answer(payload.text), f"answer in {stream_id}")
+            return
+        worker = await self._worker(stream_id)
+        await worker.journal.catch_up(version)
+        if cls is a.AgentCommanded:
+            assert isinstance(payload, a.AgentCommandedV1)
+            self._spawn(worker.run(payload.command), f"{worker.agent.name}: {payload.task}")
+        elif cls is a.AgentInterruptRequested:
+            assert isinstance(payload, a.AgentInterruptRequestedV1)
+            await worker.interrupt(f"interrupted by the {payload.source}")
+        elif cls is a.AgentDeleted:
+            self.workers.pop(stream_id, None)
+            await worker.close()
+
+    def _spawn(self, work: object, name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await work  # type: ignore[misc]
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.exception("%s failed", name)
+                await asyncio.to_thread(
+                    self.app.write_system_log, "error", f"{name} failed: {error}"
+                )
+
+        task = asyncio.create_task(guarded(), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _worker(self, agent_id: UUID) -> AgentWorker:
+        worker = self.workers.get(agent_id)
+        if worker is None:
+            agent = await asyncio.to_thread(self.app.get_agent, agent_id)
+            worker = AgentWorker(self.app, agent, self.settings, self.live, self.slots)
+            self.workers[agent_id] = worker
+        return worker
+
+    async def _orchestrator(self, session_id: UUID) -> Orchestrator:
+        orchestrator = self.orchestrators.get(session_id)
+        if orchestrator is None:
+            session = await asyncio.to_thread(self.app.get_session, session_id)
+            team = SessionTeam(self.app, session_id, self.reads, self.settings.cwd)
+            orchestrator = Orchestrator(self.app, session, self.settings, team, self.live)
+            self.orchestrators[session_id] = orchestrator
+        return orchestrator
+
+    async def _hibernate_idle(self) -> None:
+        period = max(0.2, min(self.settings.idle_seconds / 4, 5.0))
+        while True:
+            await asyncio.sleep(period)
+            for worker in list(self.workers.values()):
+                idle_for = time.monotonic() - worker.last_active
+                connected = worker.client is not None
+                if connected and not worker.busy and idle_for > self.settings.idle_seconds:
+                    await worker.hibernate()

@@ -1,0 +1,169 @@
+"""One worker agent's Claude Code session: connected lazily, read continuously.
+
+The client connects on the agent's first command and is reused for the next
+ones. Its messages are read by a task of its own for as long as it is
+connected, whether anyone watches or not: the SDK buffers only so many
+messages, and the CLI's hooks and MCP calls stall when nobody reads. An idle
+agent hibernates (its CLI process closes); its next command resumes the same
+Claude session from the session store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
+
+from domain.agent import Agent
+from domain.application import Podium
+from runtime.agent_recording import AgentRecording
+from runtime.journal import Journal
+from runtime.live import LiveFeed
+from runtime.settings import RuntimeSettings
+
+log = logging.getLogger(__name__)
+
+
+class AgentWorker:
+    def __init__(
+        self,
+        app: Podium,
+        agent: Agent,
+        settings: RuntimeSettings,
+        live: LiveFeed,
+        slots: asyncio.Semaphore,
+    ) -> None:
+        self.journal = Journal(app, agent)
+        self.settings = settings
+        self.slots = slots
+        self.recording = AgentRecording(self.journal, settings.cwd / agent.cwd, live)
+        self.client: ClaudeSDKClient | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._turn_done = asyncio.Event()
+        self._turn_done.set()
+        self._lifecycle = asyncio.Lock()  # connect, run and close one at a time
+        self.last_active = time.monotonic()
+
+    @property
+    def agent(self) -> Agent:
+        return self.journal.aggregate
+
+    @property
+    def busy(self) -> bool:
+        return not self._turn_done.is_set()
+
+    def options(self) -> ClaudeAgentOptions:
+        agent = self.agent
+        return ClaudeAgentOptions(
+            model=agent.model,
+            system_prompt=agent.system_prompt or None,
+            cwd=str(self.recording.cwd),
+            allowed_tools=list(agent.allowed_tools or self.settings.worker_tools),
+            permission_mode=agent.permission_mode,  # type: ignore[arg-type]
+            hooks=self.recording.hooks(),
+            include_partial_messages=True,
+            env=self.settings.cli_env,
+            resume=agent.claude_session_id,
+            session_store=self.settings.session_store,
+            setting_sources=["project"],
+        )
+
+    async def run(self, command: str) -> None:
+        """Run one command to the end of its turn (the command is already in the log)."""
+        if self.slots.locked():
+            await self.journal.write(
+                lambda a: a.change_status("queued", "waiting for a free agent slot")
+            )
+        async with self.slots:
+            async with self._lifecycle:
+                if self.agent.is_deleted:
+                    return
+                await self._connect()
+                assert self.client is not None
+                if self.agent.status != "working":
+                    await self.journal.write(lambda a: a.change_status("working", "started"))
+                self._turn_done.clear()
+                try:
+                    await self.client.query(command)
+                except Exception as error:  # the CLI died under us: say so, clearly
+                    await self._fail(f"could not send the command to Claude Code: {error}")
+            await self._turn_done.wait()
+        self.last_active = time.monotonic()
+
+    async def interrupt(self, reason: str) -> None:
+        """Stop the current turn; the agent takes new commands afterwards."""
+        if self.agent.is_deleted or self.agent.status in ("idle", "hibernating"):
+            return
+        await self.journal.write(lambda a: a.interrupt(reason))
+        if self.client is not None and self.busy:
+            with contextlib.suppress(Exception):
+                await self.client.interrupt()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._turn_done.wait(), timeout=30)
+        self._turn_done.set()
+
+    async def hibernate(self) -> None:
+        """Close the idle agent's CLI process; the next command resumes its session."""
+        async with self._lifecycle:
+            if self.client is None or self.busy:
+                return
+            await self._disconnect()
+            await self.journal.write(
+                lambda a: a.change_status("hibernating", "idle: its Claude Code process is closed")
+            )
+
+    async def close(self) -> None:
+        async with self._lifecycle:
+            await self._disconnect()
+        self._turn_done.set()
+
+    async def _connect(self) -> None:
+        if self.client is not None and self._reader is not None and not self._reader.done():
+            return
+        await self._disconnect()  # a CLI process that died: start a new one
+        client = ClaudeSDKClient(self.options())
+        try:
+            await client.connect()
+        except Exception as error:
+            await self._fail(f"could not start Claude Code: {error}")
+            raise
+        self.client = client
+        self.recording.costs.restart()
+        self._reader = asyncio.create_task(self._read(client), name=f"read {self.agent.name}")
+
+    async def _read(self, client: ClaudeSDKClient) -> None:
+        try:
+            async for message in client.receive_messages():
+                try:
+                    await self.recording.message(message)
+                except Exception:
+                    log.exception("could not record a message of %s", self.agent.name)
+                if isinstance(message, ResultMessage):
+                    self.last_active = time.monotonic()
+                    self._turn_done.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            if self.busy:
+                await self._fail(f"Claude Code stopped unexpectedly: {error}")
+        finally:
+            self._turn_done.set()
+
+    async def _fail(self, error: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.journal.write(lambda a: a.fail(error))
+        self._turn_done.set()
+
+    async def _disconnect(self) -> None:
+        client, reader = self.client, self._reader
+        self.client, self._reader = None, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
