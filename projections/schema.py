@@ -27,6 +27,7 @@ def migrate(conninfo: str) -> None:
             Podium(conninfo, pool_size=1).close()  # eventsourcing creates its tables
             with conn.transaction():
                 conn.execute(sql_files.read("events.sql"))
+                conn.execute(sql_files.read("session_store.sql"))
                 create_read_models(conn, NAMES)
                 conn.execute(
                     "INSERT INTO projection_tracking (projection) SELECT unnest(%s::text[]) "

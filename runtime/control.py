@@ -14,6 +14,7 @@ from uuid import UUID
 from domain.application import Podium
 from domain.errors import AgentNotFound
 from runtime.queries import ReadModels
+from runtime.templates import agent_template
 
 
 class SessionTeam:
@@ -28,6 +29,12 @@ class SessionTeam:
     async def create_agent(
         self, name: str, system_prompt: str, model: str | None, template: str | None
     ) -> str:
+        tools: tuple[str, ...] = ()
+        if template is not None:
+            chosen = agent_template(template, self.cwd)
+            system_prompt = "\n\n".join(p for p in (chosen.system_prompt, system_prompt) if p)
+            model = model or chosen.model
+            tools = chosen.tools
         agent = await asyncio.to_thread(
             self.app.create_agent,
             self.session_id,
@@ -36,8 +43,10 @@ class SessionTeam:
             system_prompt=system_prompt,
             template=template,
             cwd=".",
+            allowed_tools=tools,
         )
-        return f"Created agent {agent.name} ({agent.model}), working in {self.cwd}."
+        made_from = f" from the {template} template" if template else ""
+        return f"Created agent {agent.name} ({agent.model}){made_from}, working in {self.cwd}."
 
     async def command_agent(self, name: str, command: str) -> str:
         task = await asyncio.to_thread(

@@ -29,6 +29,7 @@ from domain.session import Session
 from runtime.journal import Journal
 from runtime.live import LiveFeed, text_delta
 from runtime.settings import RuntimeSettings
+from runtime.templates import expand_workflow
 from runtime.tools import SERVER_NAME, TOOL_NAMES, SessionControl, management_server, qualified
 from runtime.turns import TurnCosts, usage_of
 
@@ -83,7 +84,7 @@ class Orchestrator:
             await self._connect()
             assert self.client is not None
             self._turn_done.clear()
-            await self.client.query(text)
+            await self.client.query(expand_workflow(text, self.settings.cwd))
             await self._turn_done.wait()
 
     async def close(self) -> None:

@@ -17,6 +17,7 @@ from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_serv
 
 from domain.errors import DomainError
 from runtime.queries import ReadModels
+from runtime.templates import UnknownTemplate
 
 SERVER_NAME = "podium"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -181,7 +182,7 @@ class ManagementTools:
         async def run(args: dict[str, Any]) -> dict[str, Any]:
             try:
                 text = await handler(args)
-            except (DomainError, ToolInputError) as error:
+            except (DomainError, ToolInputError, UnknownTemplate) as error:
                 message = f"{name} failed: {error}"
                 await self.control.log_tool_error(name, message)
                 return {"content": [{"type": "text", "text": message}], "is_error": True}

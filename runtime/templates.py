@@ -1,0 +1,107 @@
+"""Agent templates and orchestrator workflows, as Claude Code keeps them.
+
+Templates are `.claude/agents/*.md` files: front matter (name, description,
+model, tools) and a body that is the agent's system prompt. Workflows are
+`.claude/commands/*.md` files whose body is a prompt with `$ARGUMENTS`; a
+message to the orchestrator starting with `/name` runs the workflow. Both
+are looked up in the session's directory first, then in the set shipped
+with podium (runtime/claude/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+SHIPPED = resources.files("runtime") / "claude"
+
+
+class UnknownTemplate(ValueError):
+    def __init__(self, name: str, available: list[str]) -> None:
+        super().__init__(f"no agent template called {name!r}: choose from {', '.join(available)}")
+
+
+@dataclass(frozen=True)
+class AgentTemplate:
+    name: str
+    description: str
+    model: str | None
+    tools: tuple[str, ...]
+    system_prompt: str
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    description: str
+    body: str
+
+    def expand(self, arguments: str) -> str:
+        return self.body.replace("$ARGUMENTS", arguments.strip())
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """`---`-fenced `key: value` lines, and the body after them."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}, text.strip()
+    fields: dict[str, str] = {}
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() == "---":
+            return fields, "\n".join(lines[index + 1 :]).strip()
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip().lower()] = value.strip()
+    return {}, text.strip()
+
+
+def _markdown_files(folder: str, cwd: Path) -> dict[str, Traversable | Path]:
+    """Name -> file; the session's own files override the shipped ones."""
+    found: dict[str, Traversable | Path] = {}
+    shipped = SHIPPED / folder
+    for entry in shipped.iterdir():
+        if entry.name.endswith(".md"):
+            found[entry.name[:-3]] = entry
+    local = cwd / ".claude" / folder
+    if local.is_dir():
+        for path in sorted(local.glob("*.md")):
+            found[path.stem] = path
+    return found
+
+
+def agent_templates(cwd: Path) -> dict[str, AgentTemplate]:
+    templates = {}
+    for stem, file in _markdown_files("agents", cwd).items():
+        fields, body = split_front_matter(file.read_text(encoding="utf-8"))
+        name = fields.get("name") or stem
+        tools = tuple(t.strip() for t in fields.get("tools", "").split(",") if t.strip())
+        templates[name] = AgentTemplate(
+            name, fields.get("description", ""), fields.get("model") or None, tools, body
+        )
+    return templates
+
+
+def agent_template(name: str, cwd: Path) -> AgentTemplate:
+    templates = agent_templates(cwd)
+    if name not in templates:
+        raise UnknownTemplate(name, sorted(templates))
+    return templates[name]
+
+
+def workflows(cwd: Path) -> dict[str, Workflow]:
+    found = {}
+    for stem, file in _markdown_files("commands", cwd).items():
+        fields, body = split_front_matter(file.read_text(encoding="utf-8"))
+        found[stem] = Workflow(stem, fields.get("description", ""), body)
+    return found
+
+
+def expand_workflow(message: str, cwd: Path) -> str:
+    """The prompt for a `/workflow arguments` message; other messages are unchanged."""
+    if not message.startswith("/"):
+        return message
+    name, _, arguments = message[1:].partition(" ")
+    workflow = workflows(cwd).get(name.strip())
+    return workflow.expand(arguments) if workflow else message
