@@ -7,13 +7,20 @@ slug of the command that started it), so logs group by task.
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import AgentIsDeleted, EmptyText, InvalidModel
+from domain.errors import (
+    AgentIsDeleted,
+    BudgetExhausted,
+    DirectoryOutsideSession,
+    EmptyText,
+    InvalidModel,
+)
 from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
 from domain.names import agent_stream_id, check_agent_name
 
@@ -21,10 +28,20 @@ DEFAULT_MODEL = "claude-sonnet-4-5"
 MODEL_NAME = re.compile(r"(claude-[a-z0-9][a-z0-9.-]{1,60}(\[1m\])?|sonnet|opus|haiku)")
 
 
+def check_agent_cwd(cwd: str) -> str:
+    """An agent works in its session's directory or below: a relative path, no '..'."""
+    path = PurePosixPath(cwd)
+    if path.is_absolute() or ".." in path.parts:
+        raise DirectoryOutsideSession(cwd)
+    return cwd
+
+
 def check_model(model: str) -> str:
     if not MODEL_NAME.fullmatch(model):
         raise InvalidModel(model)
     return model
+
+
 STATUSES = ("idle", "queued", "working", "interrupted", "failed", "hibernating", "deleted")
 
 
@@ -88,6 +105,7 @@ class Agent(Aggregate):
         budget_usd: float | None = None,
     ) -> Agent:
         check_agent_name(name)
+        check_agent_cwd(cwd)
         if model is not None:
             check_model(model)
         if budget_usd is not None:
@@ -108,6 +126,11 @@ class Agent(Aggregate):
         return cls._create(AgentCreated, id=stream_id, payload=payload)
 
     @property
+    def budget_left(self) -> float | None:
+        """USD the agent may still spend (None: no budget)."""
+        return None if self.budget_usd is None else self.budget_usd - self.cost_usd
+
+    @property
     def is_deleted(self) -> bool:
         return self.status == "deleted"
 
@@ -120,6 +143,9 @@ class Agent(Aggregate):
         self._check_alive()
         if not command.strip():
             raise EmptyText("a command")
+        if self.budget_left is not None and self.budget_left <= 0:
+            assert self.budget_usd is not None
+            raise BudgetExhausted(self.name, self.budget_usd, self.cost_usd)
         task = task_slug(command)
         payload = AgentCommandedV1(command=command, task=task, source=source)
         self.trigger_event(AgentCommanded, payload=payload)

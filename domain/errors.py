@@ -61,3 +61,19 @@ class InvalidModel(DomainError):
             f"unknown model {model!r}: use a Claude model id such as claude-sonnet-4-5, "
             "or sonnet, opus or haiku"
         )
+
+
+class BudgetExhausted(DomainError):
+    def __init__(self, who: str, budget_usd: float, spent_usd: float) -> None:
+        super().__init__(
+            f"{who} has spent ${spent_usd:.4f} of its ${budget_usd:.2f} budget and takes no "
+            "more commands"
+        )
+
+
+class DirectoryOutsideSession(DomainError):
+    def __init__(self, cwd: str) -> None:
+        super().__init__(
+            f"working directory {cwd!r} is outside the session's directory: "
+            "give a path relative to it, without '..'"
+        )

@@ -9,6 +9,7 @@ event with a unified diff of the file before and after.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,13 @@ from claude_agent_sdk import (
     HookContext,
     HookMatcher,
     Message,
+    PermissionResultAllow,
+    PermissionResultDeny,
     ResultMessage,
     StreamEvent,
     TextBlock,
     ThinkingBlock,
+    ToolPermissionContext,
 )
 from claude_agent_sdk.types import HookEvent, HookInput, HookJSONOutput
 
@@ -64,8 +68,15 @@ def unified_diff(path: str, before: str | None, after: str | None) -> str:
 class AgentRecording:
     """Records one agent's Claude Code session; its hooks go into the SDK options."""
 
-    def __init__(self, journal: Journal[Agent], cwd: Path, live: LiveFeed) -> None:
+    def __init__(
+        self,
+        journal: Journal[Agent],
+        cwd: Path,
+        live: LiveFeed,
+        on_turn_completed: Callable[[Agent], Awaitable[None]],
+    ) -> None:
         self.journal = journal
+        self.on_turn_completed = on_turn_completed  # e.g. to enforce the session's budget
         self.cwd = cwd.resolve()
         self.live = live
         self.costs = TurnCosts()
@@ -148,6 +159,19 @@ class AgentRecording:
         await self.journal.write(lambda a: a.fire_hook(hook, None, details))
         return {}
 
+    async def can_use_tool(
+        self, tool: str, tool_input: dict[str, Any], context: ToolPermissionContext
+    ) -> PermissionResultAllow | PermissionResultDeny:
+        """Claude Code asks before a tool the agent is not pre-approved for.
+
+        Today such a request is refused and recorded; approving it from the
+        UI is a later step, and this is where it will plug in.
+        """
+        reason = f"{tool} is not among the tools this agent may use without approval"
+        details = {"input": tool_input, "decision": "deny", "reason": reason}
+        await self.journal.write(lambda a: a.fire_hook("PermissionRequest", tool, details))
+        return PermissionResultDeny(message=reason)
+
     # --- messages -------------------------------------------------------------
 
     async def message(self, message: Message) -> None:
@@ -170,6 +194,7 @@ class AgentRecording:
         usage = usage_of(result)
 
         def complete(agent: Agent) -> None:
+            was_working = agent.status == "working"
             agent.complete_turn(
                 usage,
                 cost_usd=cost,
@@ -178,8 +203,15 @@ class AgentRecording:
                 claude_session_id=result.session_id,
                 is_error=result.is_error,
             )
-            if result.is_error and agent.status == "working":
+            left = agent.budget_left
+            if left is not None and left <= 0:
+                assert agent.budget_usd is not None
+                agent.exceed_budget("agent", agent.budget_usd, agent.cost_usd)
+                if agent.status in ("working", "idle"):
+                    agent.interrupt(f"its ${agent.budget_usd:.2f} budget is spent")
+            elif result.is_error and was_working:  # not when the error is our own interrupt
                 errors = "; ".join(result.errors or []) or result.result or result.subtype
                 agent.fail(f"the turn ended in an error: {errors}")
 
         await self.journal.write(complete)
+        await self.on_turn_completed(self.journal.aggregate)

@@ -12,9 +12,11 @@ from pathlib import Path
 from uuid import UUID
 
 from domain.application import Podium
-from domain.errors import AgentNotFound
+from domain.errors import AgentNotFound, BudgetExhausted
 from runtime.queries import ReadModels
 from runtime.templates import agent_template
+
+EDIT_TOOLS = {"Write", "Edit", "MultiEdit", "NotebookEdit"}
 
 
 class SessionTeam:
@@ -27,14 +29,23 @@ class SessionTeam:
         self.cwd = cwd
 
     async def create_agent(
-        self, name: str, system_prompt: str, model: str | None, template: str | None
+        self,
+        name: str,
+        system_prompt: str,
+        model: str | None,
+        template: str | None,
+        budget_usd: float | None = None,
     ) -> str:
         tools: tuple[str, ...] = ()
+        permission_mode = "acceptEdits"
         if template is not None:
             chosen = agent_template(template, self.cwd)
             system_prompt = "\n\n".join(p for p in (chosen.system_prompt, system_prompt) if p)
             model = model or chosen.model
             tools = chosen.tools
+            if tools and not set(tools) & EDIT_TOOLS:
+                permission_mode = "default"  # edits are asked for, and refused
+
         agent = await asyncio.to_thread(
             self.app.create_agent,
             self.session_id,
@@ -44,11 +55,18 @@ class SessionTeam:
             template=template,
             cwd=".",
             allowed_tools=tools,
+            permission_mode=permission_mode,
+            budget_usd=budget_usd,
         )
         made_from = f" from the {template} template" if template else ""
         return f"Created agent {agent.name} ({agent.model}){made_from}, working in {self.cwd}."
 
     async def command_agent(self, name: str, command: str) -> str:
+        session = await asyncio.to_thread(self.app.get_session, self.session_id)
+        if session.budget_usd is not None:
+            spent = await self.reads.session_spend(self.session_id)
+            if spent >= session.budget_usd:
+                raise BudgetExhausted("this session", session.budget_usd, spent)
         task = await asyncio.to_thread(
             self.app.command_agent, self.session_id, name, command, "orchestrator"
         )

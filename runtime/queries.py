@@ -85,6 +85,15 @@ class ReadModels:
             )
         )
 
+    async def session_spend(self, session_id: UUID) -> float:
+        """What the session (orchestrator and agents) has spent, as of the log's head."""
+        await self.caught_up()
+        rows = await self._rows(
+            "SELECT coalesce(sum(cost_usd), 0) AS spent FROM costs WHERE session_id = %s",
+            (session_id,),
+        )
+        return float(rows[0]["spent"])
+
     async def costs(self, session_id: UUID) -> list[Row]:
         return await self._rows(
             "SELECT actor_kind, actor_name, model, sum(turns) AS turns, "

@@ -200,9 +200,33 @@ class Runtime:
         worker = self.workers.get(agent_id)
         if worker is None:
             agent = await asyncio.to_thread(self.app.get_agent, agent_id)
-            worker = AgentWorker(self.app, agent, self.settings, self.live, self.slots)
+            worker = AgentWorker(
+                self.app,
+                agent,
+                self.settings,
+                self.live,
+                self.slots,
+                on_turn_completed=self._enforce_session_budget,
+            )
             self.workers[agent_id] = worker
         return worker
+
+    async def _enforce_session_budget(self, agent: a.Agent) -> None:
+        """When a session's spend reaches its budget, stop its working agents."""
+        session = await asyncio.to_thread(self.app.get_session, agent.session_id)
+        if session.budget_usd is None:
+            return
+        spent = await self.reads.session_spend(session.id)
+        if spent < session.budget_usd:
+            return
+        reason = f"the session's ${session.budget_usd:.2f} budget is spent"
+        for worker in list(self.workers.values()):
+            member = worker.agent
+            if member.session_id == session.id and member.status in ("working", "queued"):
+                await worker.journal.write(
+                    lambda m: m.exceed_budget("session", session.budget_usd or 0.0, spent)
+                )
+                await worker.interrupt(reason)
 
     async def _orchestrator(self, session_id: UUID) -> Orchestrator:
         orchestrator = self.orchestrators.get(session_id)

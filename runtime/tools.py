@@ -30,7 +30,12 @@ class SessionControl(Protocol):
     reads: ReadModels
 
     async def create_agent(
-        self, name: str, system_prompt: str, model: str | None, template: str | None
+        self,
+        name: str,
+        system_prompt: str,
+        model: str | None,
+        template: str | None,
+        budget_usd: float | None,
     ) -> str: ...
 
     async def command_agent(self, name: str, command: str) -> str: ...
@@ -63,6 +68,18 @@ def _required(args: dict[str, Any], key: str) -> str:
     return value
 
 
+def _number(args: dict[str, Any], key: str) -> float | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ToolInputError(f"'{key}' must be a number")
+    try:
+        return float(value)
+    except ValueError:
+        raise ToolInputError(f"'{key}' must be a number") from None
+
+
 def _int(args: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = args.get(key, default)
     if value is None:
@@ -93,6 +110,7 @@ class ManagementTools:
             _text(args, "system_prompt", False) or "",
             _text(args, "model", False),
             _text(args, "template", False),
+            _number(args, "budget_usd"),
         )
 
     async def command_agent(self, args: dict[str, Any]) -> str:

@@ -14,12 +14,17 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
+from pathlib import Path
+from collections.abc import Awaitable, Callable
 
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
+from claude_agent_sdk.types import CanUseToolShadowedWarning
 
 from domain.agent import Agent
 from domain.application import Podium
 from runtime.agent_recording import AgentRecording
+from runtime.confinement import check_directory
 from runtime.journal import Journal
 from runtime.live import LiveFeed
 from runtime.settings import RuntimeSettings
@@ -35,11 +40,15 @@ class AgentWorker:
         settings: RuntimeSettings,
         live: LiveFeed,
         slots: asyncio.Semaphore,
+        *,
+        on_turn_completed: Callable[[Agent], Awaitable[None]],
     ) -> None:
         self.journal = Journal(app, agent)
         self.settings = settings
         self.slots = slots
-        self.recording = AgentRecording(self.journal, settings.cwd / agent.cwd, live)
+        # Refused at creation already when it is not; checked again here, at the edge.
+        cwd = check_directory(Path(agent.cwd), settings.cwd)
+        self.recording = AgentRecording(self.journal, cwd, live, on_turn_completed)
         self.client: ClaudeSDKClient | None = None
         self._reader: asyncio.Task[None] | None = None
         self._turn_done = asyncio.Event()
@@ -57,6 +66,12 @@ class AgentWorker:
 
     def options(self) -> ClaudeAgentOptions:
         agent = self.agent
+        with warnings.catch_warnings():
+            # By design: pre-approved tools skip can_use_tool; the rest are asked for.
+            warnings.simplefilter("ignore", CanUseToolShadowedWarning)
+            return self._options(agent)
+
+    def _options(self, agent: Agent) -> ClaudeAgentOptions:
         return ClaudeAgentOptions(
             model=agent.model,
             system_prompt=agent.system_prompt or None,
@@ -64,10 +79,13 @@ class AgentWorker:
             allowed_tools=list(agent.allowed_tools or self.settings.worker_tools),
             permission_mode=agent.permission_mode,  # type: ignore[arg-type]
             hooks=self.recording.hooks(),
+            can_use_tool=self.recording.can_use_tool,
             include_partial_messages=True,
             env=self.settings.cli_env,
             resume=agent.claude_session_id,
             session_store=self.settings.session_store,
+            # Each CLI process counts cost from zero: give it what is left of the budget.
+            max_budget_usd=agent.budget_left,
             setting_sources=["project"],
         )
 
@@ -124,6 +142,7 @@ class AgentWorker:
         if self.client is not None and self._reader is not None and not self._reader.done():
             return
         await self._disconnect()  # a CLI process that died: start a new one
+        self.recording.cwd.mkdir(parents=True, exist_ok=True)
         client = ClaudeSDKClient(self.options())
         try:
             await client.connect()

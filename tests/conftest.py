@@ -75,3 +75,8 @@ def empty_database_url(pg_admin: str) -> Iterator[str]:
     name = f"podium_e_{uuid.uuid4().hex[:12]}"
     yield _create_database(pg_admin, name)
     _drop_database(pg_admin, name)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -13,9 +13,11 @@ from domain.application import Podium
 from domain.errors import (
     AgentIsDeleted,
     AgentNotFound,
+    DirectoryOutsideSession,
     DuplicateAgentName,
     EmptyText,
     InvalidAgentName,
+    InvalidModel,
     NegativeAmount,
     SessionIsEnded,
 )
@@ -202,3 +204,18 @@ def test_a_conflict_fails_only_its_own_writer(app, database_url):
     assert len(errors) == 1
     assert app.get_agent(bob.id).version == 2
     assert app.get_agent(alice.id).version == 2
+
+
+@pytest.mark.parametrize("cwd", ["/etc", "../up", "a/../../b", "/"])
+def test_an_agent_works_inside_its_sessions_directory(app, cwd):
+    session = app.start_session()
+    with pytest.raises(DirectoryOutsideSession):
+        app.create_agent(session.id, "alice", cwd=cwd)
+    assert app.create_agent(session.id, "bob", cwd="sub/dir").name == "bob"
+
+
+@pytest.mark.parametrize("model", ["gpt-4", "claude", "", "claude-sonnet 4"])
+def test_unknown_models_are_refused(app, model):
+    session = app.start_session()
+    with pytest.raises(InvalidModel):
+        app.create_agent(session.id, "alice", model=model)
