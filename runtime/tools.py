@@ -8,6 +8,8 @@ error is written to the system log), never an exception.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, Protocol
@@ -21,6 +23,7 @@ from runtime.templates import UnknownTemplate
 
 SERVER_NAME = "podium"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+BUSY = ("working", "queued")
 
 
 class SessionControl(Protocol):
@@ -123,11 +126,17 @@ class ManagementTools:
         tail = _int(args, "tail_count", 10, 1, 200)
         offset = _int(args, "offset", 0, 0, 100_000)
         verbose = bool(args.get("verbose", False))
+        wait = _int(args, "wait_seconds", 0, 0, 600)
         reads = self.control.reads
         await reads.caught_up()
         agent = await reads.agent(self.control.session_id, name)
         if agent is None:
             raise ToolInputError(f"no agent called {name!r} in this session")
+        deadline = time.monotonic() + wait
+        while agent["status"] in BUSY and time.monotonic() < deadline:
+            await asyncio.sleep(0.25)
+            await reads.caught_up()
+            agent = await reads.agent(self.control.session_id, name) or agent
         lines = [
             f"{agent['name']}: {agent['status']} ({agent['model']})",
             f"task: {agent['current_task'] or '(none)'}",
@@ -257,6 +266,10 @@ TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
                 "tail_count": {"type": "integer", "description": "how many events (default 10)"},
                 "offset": {"type": "integer", "description": "skip this many of the newest"},
                 "verbose": {"type": "boolean", "description": "full payloads, not summaries"},
+                "wait_seconds": {
+                    "type": "integer",
+                    "description": "wait up to this long for the agent to finish its task",
+                },
             },
             "required": ["agent_name"],
         },

@@ -30,6 +30,9 @@ from runtime.live import LiveFeed
 from runtime.settings import RuntimeSettings
 
 log = logging.getLogger(__name__)
+# By design an agent's allowed tools skip can_use_tool and only the others are
+# asked for; the SDK warns about exactly that whenever a client connects.
+warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)
 
 
 class AgentWorker:
@@ -66,16 +69,13 @@ class AgentWorker:
 
     def options(self) -> ClaudeAgentOptions:
         agent = self.agent
-        with warnings.catch_warnings():
-            # By design: pre-approved tools skip can_use_tool; the rest are asked for.
-            warnings.simplefilter("ignore", CanUseToolShadowedWarning)
-            return self._options(agent)
-
-    def _options(self, agent: Agent) -> ClaudeAgentOptions:
         return ClaudeAgentOptions(
             model=agent.model,
             system_prompt=agent.system_prompt or None,
             cwd=str(self.recording.cwd),
+            # A template's tools are all its agent has; others may use any tool,
+            # and are asked about those they are not pre-approved for.
+            tools=list(agent.allowed_tools) if agent.template and agent.allowed_tools else None,
             allowed_tools=list(agent.allowed_tools or self.settings.worker_tools),
             permission_mode=agent.permission_mode,  # type: ignore[arg-type]
             hooks=self.recording.hooks(),

@@ -414,13 +414,17 @@ async def test_a_session_stops_commanding_at_its_budget(system: System) -> None:
     assert "budget" in reply
 
 
-async def test_a_read_only_template_agent_is_refused_edits_and_it_is_recorded(
+async def test_tools_beyond_an_agents_approved_ones_are_refused_and_recorded(
     system: System,
 ) -> None:
     session_id = await start(system)
-    team = SessionTeam(system.app, session_id, system.runtime.reads, system.config.cwd)
-    created = await team.create_agent("sam", "", None, "scout")
-    assert "from the scout template" in created and "claude-haiku-4-5" in created
+    await asyncio.to_thread(
+        system.app.create_agent,
+        session_id,
+        "sam",
+        allowed_tools=("Read", "Bash"),
+        permission_mode="default",
+    )
     await asyncio.to_thread(
         system.app.command_agent, session_id, "sam", "create a simple hello world app", "user"
     )
@@ -432,3 +436,30 @@ async def test_a_read_only_template_agent_is_refused_edits_and_it_is_recorded(
     )
     assert ("Write", "deny") in asked
     assert not (system.config.cwd / "hello.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("workflow", "agents", "deleted"),
+    [
+        ("/one-shot create a simple hello world app", {"oneshot"}, {"oneshot"}),
+        ("/scout-and-build create a simple hello world app", {"scout", "builder"}, set()),
+        (
+            "/plan-build-review create a simple hello world app",
+            {"planner", "scout1", "scout2", "builder", "reviewer"},
+            {"scout1", "scout2"},
+        ),
+    ],
+)
+async def test_shipped_workflows_run_end_to_end(
+    system: System, workflow: str, agents: set[str], deleted: set[str]
+) -> None:
+    session_id = await start(system)
+    await say(system, session_id, workflow)
+    found = await rows(
+        system, "SELECT name, turns, status, template FROM agents WHERE session_id = %s", session_id
+    )
+    assert {name for name, *_ in found} == agents
+    assert all(turns == 1 for _, turns, _, _ in found), found
+    assert {name for name, _, status, _ in found if status == "deleted"} == deleted
+    assert all(template for *_, template in found)
+    assert (system.config.cwd / "hello.py").exists()  # the builder's work
