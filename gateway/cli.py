@@ -9,6 +9,7 @@ one line on stderr with a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import signal
@@ -22,9 +23,11 @@ import psycopg
 
 from domain.errors import DomainError
 from gateway.audit import AuditError, list_queries, parse_params, run_named, run_sql
+from gateway.chat import chat, typed_messages
 from gateway.database import DatabaseUnavailable, default_data_dir, open_database
 from gateway.output import Format, print_result
 from gateway.progress import ProgressBar
+from gateway.system import System, SystemConfig, demo_wanted
 from gateway.tail import EventFilter, LogTail
 from projections.read_models import NAMES, UnknownReadModel
 from projections.rebuild import RebuildInProgress, rebuild
@@ -64,14 +67,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    session_id = None
-    if args.session:
-        try:
-            session_id = UUID(args.session)
-        except ValueError:
-            raise UsageError(
-                f"--session expects a session id (a UUID), got {args.session!r}"
-            ) from None
+    session_id = _session_id(args.session)
     with database(args) as conninfo:
         tail = LogTail(conninfo, EventFilter(session_id, args.agent), after=args.after)
         if not args.follow:
@@ -115,6 +111,46 @@ def cmd_project(args: argparse.Namespace) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             runner.run_forever()
     return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    session_id = _session_id(args.session)
+    demo = demo_wanted(args.demo)
+    config = SystemConfig(
+        cwd=Path(args.cwd).expanduser().resolve(),
+        database_url=args.database_url,
+        data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(),
+        demo=demo,
+        max_agents=args.max_agents,
+    )
+    print(_mode_line(demo), file=sys.stderr)
+    messages = args.messages or typed_messages()
+
+    async def run() -> None:
+        async with System(config) as system:
+            await chat(system, messages, session_id, wait_for_agents=not args.no_wait)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+
+
+def _mode_line(demo: bool) -> str:
+    if demo:
+        return (
+            "podium: demo mode: agents talk to the built-in model double, not the Anthropic API "
+            "(set ANTHROPIC_API_KEY for real work)"
+        )
+    return "podium: agents use the Anthropic API as your environment configures it"
+
+
+def _session_id(text: str | None) -> UUID | None:
+    if text is None:
+        return None
+    try:
+        return UUID(text)
+    except ValueError:
+        raise UsageError(f"--session expects a session id (a UUID), got {text!r}") from None
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -189,6 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="catch up to the head of the log, then exit")
     p.add_argument("--batch-size", type=int, default=5_000, help="events per transaction")
     p.set_defaults(handler=cmd_project)
+
+    p = commands.add_parser(
+        "chat",
+        help="talk to the orchestrator from the terminal (starts podium for the conversation)",
+    )
+    p.add_argument(
+        "messages", nargs="*", metavar="MESSAGE", help="messages to send (default: type them)"
+    )
+    p.add_argument("--session", help="continue this session (its id)")
+    p.add_argument("--cwd", default=".", help="the session's working directory (default: here)")
+    p.add_argument("--demo", action="store_true", help="use the model double even with an API key")
+    p.add_argument("--max-agents", type=int, default=8, help="agents working at once; more wait")
+    p.add_argument("--no-wait", action="store_true", help="do not wait for agents to finish")
+    p.set_defaults(handler=cmd_chat)
 
     p = commands.add_parser(
         "audit",
