@@ -27,6 +27,7 @@ from gateway.chat import chat, typed_messages
 from gateway.database import DatabaseUnavailable, default_data_dir, open_database
 from gateway.output import Format, print_result
 from gateway.progress import ProgressBar
+from gateway.serve import ServeOptions, serve, setup_logging
 from gateway.system import System, SystemConfig, demo_wanted
 from gateway.tail import EventFilter, LogTail
 from projections.read_models import NAMES, UnknownReadModel
@@ -110,6 +111,34 @@ def cmd_project(args: argparse.Namespace) -> int:
         print("keeping read models current; Ctrl-C to stop", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt):
             runner.run_forever()
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    demo = demo_wanted(args.demo)
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if args.port < 1 or args.port > 65535:
+        raise UsageError(f"--port must be from 1 to 65535, not {args.port}")
+    config = SystemConfig(
+        cwd=Path(args.cwd).expanduser().resolve(),
+        database_url=args.database_url,
+        data_dir=data_dir,
+        demo=demo,
+        max_agents=args.max_agents,
+    )
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        token=args.token or os.environ.get("PODIUM_TOKEN"),
+        session_id=_session_id(args.session),
+        broadcast_url=args.broadcast_url,
+        log_dir=Path(args.log_dir) if args.log_dir else data_dir / "logs",
+    )
+    print(_mode_line(demo), file=sys.stderr)
+    log_file = setup_logging(options.log_dir)
+    print(f"podium: logging to {log_file}", file=sys.stderr)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(config, options))
     return 0
 
 
@@ -225,6 +254,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="catch up to the head of the log, then exit")
     p.add_argument("--batch-size", type=int, default=5_000, help="events per transaction")
     p.set_defaults(handler=cmd_project)
+
+    p = commands.add_parser("up", help="start podium: database, agents, gateway and web UI")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=9403, help="port (default 9403)")
+    p.add_argument("--cwd", default=".", help="working directory for new sessions (default: here)")
+    p.add_argument("--session", help="resume this session (its id)")
+    p.add_argument("--demo", action="store_true", help="use the model double even with an API key")
+    p.add_argument("--max-agents", type=int, default=8, help="agents working at once; more wait")
+    p.add_argument(
+        "--token",
+        help="require this token (default $PODIUM_TOKEN; generated when binding beyond loopback)",
+    )
+    p.add_argument("--log-dir", help="log folder (default: DATA_DIR/logs)")
+    p.add_argument(
+        "--broadcast-url",
+        default=os.environ.get("PODIUM_BROADCAST_URL", "memory://"),
+        help="broadcaster backend for live partial text (default memory://)",
+    )
+    p.set_defaults(handler=cmd_up)
 
     p = commands.add_parser(
         "chat",

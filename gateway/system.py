@@ -20,6 +20,7 @@ from domain.application import Podium
 from gateway.database import default_data_dir, open_database
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
+from runtime.live import LiveFeed
 from runtime.model_double import ModelDouble, cli_env
 from runtime.runtime import Runtime
 from runtime.session_store import PostgresSessionStore
@@ -44,8 +45,9 @@ class SystemConfig:
 class System:
     """`async with System(config) as system:` runs podium until the block ends."""
 
-    def __init__(self, config: SystemConfig) -> None:
+    def __init__(self, config: SystemConfig, live: LiveFeed | None = None) -> None:
         self.config = config
+        self.live = live
         self._stack = contextlib.AsyncExitStack()
         self.conninfo = ""
         self.double: ModelDouble | None = None
@@ -95,6 +97,6 @@ class System:
             idle_seconds=config.idle_seconds,
             session_store=self.transcripts,
         )
-        self.runtime = Runtime(self.app, self.conninfo, settings)
+        self.runtime = Runtime(self.app, self.conninfo, settings, self.live)
         await self.runtime.start()
         stack.push_async_callback(self.runtime.stop)

@@ -28,6 +28,7 @@ def migrate(conninfo: str) -> None:
             with conn.transaction():
                 conn.execute(sql_files.read("events.sql"))
                 conn.execute(sql_files.read("session_store.sql"))
+                conn.execute(sql_files.read("idempotency.sql"))
                 create_read_models(conn, NAMES)
                 conn.execute(
                     "INSERT INTO projection_tracking (projection) SELECT unnest(%s::text[]) "

@@ -179,7 +179,15 @@ class AgentRecording:
         if isinstance(message, StreamEvent):
             if (text := text_delta(message.event)) is not None:
                 agent = self.journal.aggregate
-                self.live.publish("agent_text_delta", {"agent_id": str(agent.id), "text": text})
+                self.live.publish(
+                    "agent_text_delta",
+                    {
+                        "agent_id": str(agent.id),
+                        "agent": agent.name,
+                        "session_id": str(agent.session_id),
+                        "text": text,
+                    },
+                )
         elif isinstance(message, AssistantMessage) and message.parent_tool_use_id is None:
             for block in message.content:
                 if isinstance(block, TextBlock) and block.text.strip():

@@ -61,32 +61,36 @@ class SessionTeam:
         made_from = f" from the {template} template" if template else ""
         return f"Created agent {agent.name} ({agent.model}){made_from}, working in {self.cwd}."
 
-    async def command_agent(self, name: str, command: str) -> str:
+    async def command(self, name: str, command: str, source: str) -> str:
+        """Give an agent a task (refused once the session's budget is spent); its slug."""
         session = await asyncio.to_thread(self.app.get_session, self.session_id)
         if session.budget_usd is not None:
             spent = await self.reads.session_spend(self.session_id)
             if spent >= session.budget_usd:
                 raise BudgetExhausted("this session", session.budget_usd, spent)
-        task = await asyncio.to_thread(
-            self.app.command_agent, self.session_id, name, command, "orchestrator"
+        return await asyncio.to_thread(
+            self.app.command_agent, self.session_id, name, command, source
         )
+
+    async def command_agent(self, name: str, command: str) -> str:
+        task = await self.command(name, command, "orchestrator")
         return (
             f"{name} started task '{task}' in the background. Use check_agent_status to follow it."
         )
 
-    async def interrupt_agent(self, name: str) -> str:
+    async def interrupt_agent(self, name: str, source: str = "orchestrator") -> str:
         agent = await asyncio.to_thread(self.app.find_agent, self.session_id, name)
         if agent.is_deleted:
             raise AgentNotFound(name)
         if agent.status not in ("working", "queued"):
             return f"{agent.name} is not working ({agent.status}); nothing to interrupt."
-        agent.request_interrupt("orchestrator")
+        agent.request_interrupt(source)
         await asyncio.to_thread(self.app.save, agent)
         return f"Interrupting {agent.name}."
 
-    async def delete_agent(self, name: str) -> str:
+    async def delete_agent(self, name: str, source: str = "orchestrator") -> str:
         await asyncio.to_thread(
-            self.app.delete_agent, self.session_id, name, "deleted by the orchestrator"
+            self.app.delete_agent, self.session_id, name, f"deleted by the {source}"
         )
         return f"Deleted {name}."
 

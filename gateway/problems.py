@@ -1,0 +1,87 @@
+"""Errors as RFC 9457 problem documents: a status, a title, a detail a person can act on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain import errors
+
+log = logging.getLogger(__name__)
+
+STATUS_OF: dict[type[errors.DomainError], int] = {
+    errors.SessionNotFound: 404,
+    errors.AgentNotFound: 404,
+    errors.DuplicateAgentName: 409,
+    errors.AgentIsDeleted: 409,
+    errors.SessionIsEnded: 409,
+    errors.BudgetExhausted: 409,
+}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+}
+
+
+class Problem(Exception):
+    """Raise to answer with a problem document."""
+
+    def __init__(self, status: int, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.extra = extra
+
+
+def problem_response(status: int, detail: str, **extra: Any) -> Response:
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    return Response(
+        msgspec.json.encode(body), status_code=status, media_type="application/problem+json"
+    )
+
+
+async def on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(exc.status, exc.detail, **exc.extra)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return problem_response(exc.status_code, exc.detail or TITLES.get(exc.status_code, ""))
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.DomainError)
+    return problem_response(STATUS_OF.get(type(exc), 422), str(exc))
+
+
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    return problem_response(422, f"invalid request body: {exc}")
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem_response(500, "podium hit an unexpected error; it is in the server log")
+
+
+HANDLERS: dict[Any, Any] = {
+    Problem: on_problem,
+    HTTPException: on_http_exception,
+    errors.DomainError: on_domain_error,
+    msgspec.ValidationError: on_validation_error,
+    Exception: on_unexpected,
+}

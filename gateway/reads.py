@@ -1,0 +1,101 @@
+"""Read models over HTTP: sessions, agents, costs, chat, logs, system logs, file changes.
+
+Lists page by notification id (``after`` is the cursor, ``next_after`` the
+next one) so a client never sees a row twice or misses one while the log
+grows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from starlette.requests import Request
+
+from gateway.problems import Problem
+
+MAX_LIMIT = 1_000
+LEVELS = ("debug", "info", "warning", "error")
+LOG_CATEGORIES = ("lifecycle", "message", "thinking", "tool", "hook", "file", "result")
+
+
+def session_id_of(request: Request) -> UUID:
+    raw = request.path_params["session_id"]
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise Problem(404, f"no session with id {raw}") from None
+
+
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Problem(422, f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
+
+
+def choice_param(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is not None and raw not in choices:
+        raise Problem(422, f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
+def text_param(request: Request, name: str, max_length: int = 200) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is not None and len(raw) > max_length:
+        raise Problem(422, f"{name} is longer than {max_length} characters")
+    return raw
+
+
+class ReadModelQueries:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def rows(self, query: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(query, params)
+            return await cur.fetchall()
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        return await self.rows("SELECT * FROM sessions ORDER BY started_at DESC")
+
+    async def session(self, session_id: UUID) -> dict[str, Any]:
+        found = await self.rows("SELECT * FROM sessions WHERE session_id = %s", (session_id,))
+        if not found:
+            raise Problem(404, f"no session with id {session_id}")
+        return found[0]
+
+    async def agents(self, session_id: UUID) -> list[dict[str, Any]]:
+        await self.session(session_id)
+        return await self.rows(
+            "SELECT agent_id, name, incarnation, status, model, template, current_task, "
+            "input_tokens, output_tokens, cost_usd, turns, tool_uses, created_at, "
+            "last_activity_at FROM agents WHERE session_id = %s ORDER BY created_at",
+            (session_id,),
+        )
+
+    async def costs(self, session_id: UUID) -> list[dict[str, Any]]:
+        await self.session(session_id)
+        return await self.rows(
+            "SELECT actor_kind, actor_name, model, day, turns, input_tokens, output_tokens, "
+            "cache_creation_input_tokens, cache_read_input_tokens, cost_usd FROM costs "
+            "WHERE session_id = %s ORDER BY day, actor_kind DESC, actor_name, model",
+            (session_id,),
+        )
+
+    async def page(
+        self, table: str, where: list[str], params: list[Any], after: int, limit: int
+    ) -> dict[str, Any]:
+        conditions = " AND ".join([*where, "notification_id > %s"])
+        found = await self.rows(
+            f"SELECT * FROM {table} WHERE {conditions} ORDER BY notification_id LIMIT %s",
+            (*params, after, limit),
+        )
+        next_after = found[-1]["notification_id"] if len(found) == limit else None
+        return {"items": found, "next_after": next_after}

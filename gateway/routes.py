@@ -1,0 +1,216 @@
+"""The gateway's endpoints: commands in, read models and the log out.
+
+Commands are the same domain commands the orchestrator's tools use
+(runtime.control.SessionTeam), so a person can act by hand exactly as the
+orchestrator does; their effects arrive, like everything, as events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from broadcaster import Broadcast
+from psycopg_pool import AsyncConnectionPool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.websockets import WebSocket
+
+from domain.application import Podium
+from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession, read_body
+from gateway.feed import read_routed
+from gateway.problems import Problem
+from gateway.reads import (
+    LEVELS,
+    LOG_CATEGORIES,
+    MAX_LIMIT,
+    ReadModelQueries,
+    choice_param,
+    int_param,
+    session_id_of,
+    text_param,
+)
+from gateway.stream import sse_response, websocket_stream
+from runtime.control import SessionTeam
+from runtime.queries import ReadModels
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+def json(body: Any, status: int = 200) -> Response:
+    return Response(_encoder.encode(body), status_code=status, media_type="application/json")
+
+
+class Routes:
+    """Every endpoint, bound to what it needs."""
+
+    def __init__(
+        self,
+        app: Podium,
+        conninfo: str,
+        pool: AsyncConnectionPool,
+        broadcast: Broadcast,
+        default_cwd: Path,
+    ) -> None:
+        self.app = app
+        self.conninfo = conninfo
+        self.broadcast = broadcast
+        self.default_cwd = default_cwd
+        self.queries = ReadModelQueries(pool)
+        self.reads = ReadModels(pool)
+
+    async def _team(self, request: Request) -> SessionTeam:
+        session_id = session_id_of(request)
+        session = await asyncio.to_thread(self.app.get_session, session_id)
+        return SessionTeam(self.app, session_id, self.reads, Path(session.cwd))
+
+    # --- health -------------------------------------------------------------------
+
+    async def healthz(self, request: Request) -> Response:
+        return json({"status": "ok"})
+
+    # --- sessions -------------------------------------------------------------------
+
+    async def list_sessions(self, request: Request) -> Response:
+        return json({"sessions": await self.queries.sessions()})
+
+    async def create_session(self, request: Request) -> Response:
+        body = await read_body(request, NewSession)
+        cwd = (self.default_cwd / (body.cwd or ".")).resolve()
+        if not cwd.is_dir():
+            raise Problem(422, f"cwd {cwd} is not a directory")
+        session = await asyncio.to_thread(
+            self.app.start_session, body.title, str(cwd), body.budget_usd
+        )
+        await self.reads.caught_up()
+        return json(await self.queries.session(session.id), status=201)
+
+    async def get_session(self, request: Request) -> Response:
+        return json(await self.queries.session(session_id_of(request)))
+
+    async def send_message(self, request: Request) -> Response:
+        session_id = session_id_of(request)
+        body = await read_body(request, NewMessage)
+        await asyncio.to_thread(self.app.send_user_message, session_id, body.text)
+        return json({"accepted": True}, status=202)
+
+    # --- agents ----------------------------------------------------------------------
+
+    async def list_agents(self, request: Request) -> Response:
+        return json({"agents": await self.queries.agents(session_id_of(request))})
+
+    async def create_agent(self, request: Request) -> Response:
+        team = await self._team(request)
+        body = await read_body(request, NewAgent)
+        await team.create_agent(
+            body.name, body.system_prompt, body.model, body.template, body.budget_usd
+        )
+        agent = await asyncio.to_thread(self.app.find_agent, team.session_id, body.name)
+        return json({"agent_id": agent.id, "name": agent.name, "model": agent.model}, 201)
+
+    async def command_agent(self, request: Request) -> Response:
+        team = await self._team(request)
+        body = await read_body(request, NewCommand)
+        task = await team.command(request.path_params["name"], body.command, "user")
+        return json({"task": task}, status=202)
+
+    async def interrupt_agent(self, request: Request) -> Response:
+        team = await self._team(request)
+        detail = await team.interrupt_agent(request.path_params["name"], "user")
+        return json({"detail": detail}, status=202)
+
+    async def delete_agent(self, request: Request) -> Response:
+        team = await self._team(request)
+        await team.delete_agent(request.path_params["name"], "user")
+        return json({"deleted": request.path_params["name"]}, status=202)
+
+    # --- read models ------------------------------------------------------------------
+
+    async def costs(self, request: Request) -> Response:
+        return json({"costs": await self.queries.costs(session_id_of(request))})
+
+    def _paging(self, request: Request) -> tuple[int, int]:
+        after = int_param(request, "after", 0, 0, 2**62)
+        return after, int_param(request, "limit", 200, 1, MAX_LIMIT)
+
+    async def chat(self, request: Request) -> Response:
+        session_id = session_id_of(request)
+        await self.queries.session(session_id)
+        after, limit = self._paging(request)
+        return json(
+            await self.queries.page("chat", ["session_id = %s"], [session_id], after, limit)
+        )
+
+    async def logs(self, request: Request) -> Response:
+        session_id = session_id_of(request)
+        await self.queries.session(session_id)
+        after, limit = self._paging(request)
+        where: list[str] = ["session_id = %s"]
+        params: list[Any] = [session_id]
+        if agent := text_param(request, "agent", 64):
+            where.append("lower(agent_name) = lower(%s)")
+            params.append(agent)
+        if category := choice_param(request, "category", LOG_CATEGORIES):
+            where.append("category = %s")
+            params.append(category)
+        if kind := text_param(request, "type", 64):
+            where.append("event_type = %s")
+            params.append(kind)
+        if text := text_param(request, "q"):
+            where.append("summary ILIKE %s")
+            params.append(f"%{text}%")
+        return json(await self.queries.page("agent_logs", where, params, after, limit))
+
+    async def system_logs(self, request: Request) -> Response:
+        after, limit = self._paging(request)
+        where: list[str] = ["true"]
+        params: list[Any] = []
+        if level := choice_param(request, "level", LEVELS):
+            where.append("level = %s")
+            params.append(level)
+        return json(await self.queries.page("system_logs", where, params, after, limit))
+
+    async def file_changes(self, request: Request) -> Response:
+        session_id = session_id_of(request)
+        await self.queries.session(session_id)
+        after, limit = self._paging(request)
+        where: list[str] = ["session_id = %s"]
+        params: list[Any] = [session_id]
+        if agent := text_param(request, "agent", 64):
+            where.append("lower(agent_name) = lower(%s)")
+            params.append(agent)
+        return json(await self.queries.page("file_changes", where, params, after, limit))
+
+    # --- the log ---------------------------------------------------------------------
+
+    async def session_events(self, request: Request) -> Response:
+        session_id = session_id_of(request)
+        await self.queries.session(session_id)
+        after, limit = self._paging(request)
+        page, head = await asyncio.to_thread(self._session_page, session_id, after, limit)
+        next_after = page[-1]["id"] if len(page) == limit else None
+        return json({"events": page, "next_after": next_after, "head": head})
+
+    def _session_page(
+        self, session_id: UUID, after: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        wanted = str(session_id)
+        found: list[dict[str, Any]] = []
+        position = after
+        while len(found) < limit and (batch := read_routed(self.conninfo, position)):
+            for item in batch:
+                if item.session_id == wanted:
+                    found.append(msgspec.json.decode(item.body))
+                    if len(found) == limit:
+                        break
+            position = batch[-1].id
+        return found, position
+
+    async def stream(self, request: Request) -> StreamingResponse:
+        return sse_response(request, self.broadcast, self.conninfo)
+
+    async def websocket(self, websocket: WebSocket) -> None:
+        await websocket_stream(websocket, self.broadcast, self.conninfo)
