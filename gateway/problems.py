@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain import errors
+from runtime.templates import UnknownTemplate
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     return problem_response(STATUS_OF.get(type(exc), 422), str(exc))
 
 
+async def on_unknown_template(request: Request, exc: Exception) -> Response:
+    return problem_response(422, str(exc))
+
+
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     return problem_response(422, f"invalid request body: {exc}")
 
@@ -82,6 +87,7 @@ HANDLERS: dict[Any, Any] = {
     Problem: on_problem,
     HTTPException: on_http_exception,
     errors.DomainError: on_domain_error,
+    UnknownTemplate: on_unknown_template,
     msgspec.ValidationError: on_validation_error,
     Exception: on_unexpected,
 }

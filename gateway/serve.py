@@ -9,10 +9,13 @@ and stops the embedded database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import secrets
+import signal
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -24,6 +27,7 @@ from gateway.app import create_app
 from gateway.feed import BroadcastDeltas, LogFeed
 from gateway.routes import Routes
 from gateway.system import System, SystemConfig
+from runtime.model_double.server import EmbeddedServer
 
 log = logging.getLogger("podium")
 
@@ -59,7 +63,19 @@ def setup_logging(log_dir: Path) -> Path:
     return path
 
 
-async def serve(config: SystemConfig, options: ServeOptions) -> None:
+@dataclass
+class RunningGateway:
+    system: System
+    server: EmbeddedServer
+    url: str  # the base URL, with the port actually bound
+    token: str | None
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    config: SystemConfig, options: ServeOptions
+) -> AsyncIterator[RunningGateway]:
+    """podium with its HTTP server listening; everything stops in order on exit."""
     token = options.token
     if token is None and not is_loopback(options.host):
         token = secrets.token_urlsafe(24)  # never serve beyond this machine without one
@@ -67,31 +83,59 @@ async def serve(config: SystemConfig, options: ServeOptions) -> None:
     async with broadcast, System(config, live=BroadcastDeltas(broadcast)) as system:
         feed = LogFeed(system.conninfo, broadcast)
         await feed.start()
+        # podium owns Ctrl-C and SIGTERM, so shutdown runs in order.
+        server = EmbeddedServer(
+            uvicorn.Config(
+                create_app(
+                    Routes(system.app, system.conninfo, system.runtime.pool, broadcast, config.cwd),
+                    token,
+                ),
+                host=options.host,
+                port=options.port,
+                log_level="warning",
+                lifespan="off",
+            )
+        )
+        serving = asyncio.create_task(server.serve(), name="http")
         try:
+            while not server.started:
+                if serving.done():
+                    serving.result()  # raises why it could not start (port in use, ...)
+                    raise RuntimeError("the HTTP server stopped before it started")
+                await asyncio.sleep(0.02)
+            port = server.servers[0].sockets[0].getsockname()[1]
             if options.session_id is not None:
                 await _resume(system, options.session_id)
-            routes = Routes(system.app, system.conninfo, system.runtime.pool, broadcast, config.cwd)
-            app = create_app(routes, token)
-            server = uvicorn.Server(
-                uvicorn.Config(
-                    app,
-                    host=options.host,
-                    port=options.port,
-                    log_level="warning",
-                    lifespan="off",
-                )
-            )
-            url = f"http://{options.host}:{options.port}/"
-            if options.session_id is not None:
-                url += f"sessions/{options.session_id}"
-            if token:
-                url += f"?token={token}"
-            log.info("podium is up: %s", url)
-            print(f"podium: open {url}", file=sys.stderr, flush=True)
-            await server.serve()
+            yield RunningGateway(system, server, f"http://{options.host}:{port}", token)
         finally:
             log.info("podium is shutting down: interrupting working agents")
+            server.should_exit = True
+            server.cut_open_streams()  # event streams never end by themselves
+            await asyncio.gather(serving, return_exceptions=True)
             await feed.stop()
+
+
+async def serve(config: SystemConfig, options: ServeOptions) -> None:
+    """Run until Ctrl-C or SIGTERM."""
+    async with running_gateway(config, options) as running:
+        url = running.url + "/"
+        if options.session_id is not None:
+            url += f"sessions/{options.session_id}"
+        if running.token:
+            url += f"?token={running.token}"
+        log.info("podium is up: %s", url)
+        print(f"podium: open {url}", file=sys.stderr, flush=True)
+        await _until_stopped(running.server)
+
+
+async def _until_stopped(server: uvicorn.Server) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    while not stop.is_set() and not server.should_exit:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
 
 
 async def _resume(system: System, session_id: UUID) -> None:

@@ -27,24 +27,24 @@ from runtime.model_double.scenario import LoadedScenario, load_scenario
 DEMO_SCENARIO = Path(__file__).with_name("demo.toml")
 
 
-class _EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves the host program's signal handlers alone."""
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server run inside a host program: the host owns the signals."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    def cut_open_streams(self) -> None:
+        """Close every connection, so a slow stream ends now rather than when it is done.
 
-def _cut_open_streams(server: uvicorn.Server) -> None:
-    """Close every connection, so a slow stream ends now rather than when it is done.
-
-    uvicorn's shutdown lets a response in progress finish; a client that sees
-    its connection drop is what a stopped API looks like.
-    """
-    for connection in list(server.server_state.connections):
-        transport = getattr(connection, "transport", None)
-        if transport is not None:
-            transport.close()
+        uvicorn's shutdown lets a response in progress finish (an event stream
+        never does); a client that sees its connection drop is what a stopped
+        server looks like.
+        """
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.close()
 
 
 class ModelDouble:
@@ -69,7 +69,7 @@ class ModelDouble:
         self.scenario = scenario
         self._state = DoubleState(Responder(scenario), requests=deque(maxlen=keep_requests))
         self._host, self._port = host, port
-        self._server: _EmbeddedServer | None = None
+        self._server: EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -126,7 +126,7 @@ class ModelDouble:
             timeout_graceful_shutdown=1,
             access_log=False,
         )
-        self._server = server = _EmbeddedServer(config)
+        self._server = server = EmbeddedServer(config)
         self._task = asyncio.create_task(server.serve(sockets=[sock]), name="model-double")
         while not server.started:
             if self._task.done():
@@ -140,7 +140,7 @@ class ModelDouble:
         if server is None or task is None:
             return
         server.should_exit = server.force_exit = True
-        _cut_open_streams(server)
+        server.cut_open_streams()
         await task
         self._server = self._task = None
 
@@ -197,7 +197,7 @@ class ModelDouble:
 
         def ask_to_exit() -> None:
             server.should_exit = server.force_exit = True
-            _cut_open_streams(server)
+            server.cut_open_streams()
 
         loop.call_soon_threadsafe(ask_to_exit)
         thread.join(timeout=10)

@@ -1,0 +1,84 @@
+"""podium up, in a thread of the test process: a real server on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from domain.application import Podium
+from gateway.serve import RunningGateway, ServeOptions, running_gateway
+from gateway.system import SystemConfig
+
+
+@dataclass
+class Served:
+    url: str
+    conninfo: str
+    app: Podium
+    cwd: Path
+    running: RunningGateway
+    loop: asyncio.AbstractEventLoop
+    stop: asyncio.Event
+
+
+@contextmanager
+def serve_in_thread(database_url: str, tmp_path: Path) -> Iterator[Served]:
+    """`podium up --port 0` on the test's database, until the block ends."""
+    os.chmod(tmp_path, 0o755)
+    config = SystemConfig(
+        cwd=tmp_path / "work", database_url=database_url, data_dir=tmp_path / "data", demo=True
+    )
+    options = ServeOptions(
+        host="127.0.0.1",
+        port=0,
+        token=None,
+        session_id=None,
+        broadcast_url="memory://",
+        log_dir=tmp_path / "logs",
+    )
+    ready = threading.Event()
+    served: list[Served] = []
+    errors: list[BaseException] = []
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        async with running_gateway(config, options) as running:
+            system = running.system
+            served.append(
+                Served(
+                    running.url,
+                    system.conninfo,
+                    system.app,
+                    config.cwd,
+                    running,
+                    asyncio.get_running_loop(),
+                    stop,
+                )
+            )
+            ready.set()
+            await stop.wait()
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as error:  # surfaced to the test
+            errors.append(error)
+            ready.set()
+
+    thread = threading.Thread(target=run, name="podium up")
+    thread.start()
+    ready.wait(timeout=120)
+    if errors:
+        raise errors[0]
+    try:
+        yield served[0]
+    finally:
+        served[0].loop.call_soon_threadsafe(served[0].stop.set)
+        thread.join(timeout=120)
+    if errors:
+        raise errors[0]
