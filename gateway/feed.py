@@ -23,7 +23,7 @@ from psycopg import sql
 from domain.application import EVENTS_TABLE
 from gateway.event_json import Routed, routed, view_of
 from projections.directory import AgentDirectory
-from projections.log import head, read_events
+from projections.log import Connection, head, read_events
 
 log = logging.getLogger(__name__)
 CHANNEL = "podium"
@@ -41,12 +41,17 @@ class Delta(msgspec.Struct, frozen=True):
 
 def read_routed(conninfo: str, after: int, limit: int = PAGE) -> list[Routed]:
     """Events after ``after``, each encoded as the browser sees it."""
-    directory = AgentDirectory()
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        events = read_events(conn, after, limit)
-        directory.learn(events)
-        with conn.cursor() as cur:
-            return [routed(view_of(event, directory, cur)) for event in events]
+        return routed_after(conn, AgentDirectory(), after, limit)
+
+
+def routed_after(
+    conn: Connection, directory: AgentDirectory, after: int, limit: int = PAGE
+) -> list[Routed]:
+    events = read_events(conn, after, limit)
+    directory.learn(events)
+    with conn.cursor() as cur:
+        return [routed(view_of(event, directory, cur)) for event in events]
 
 
 class LogFeed:
@@ -66,6 +71,9 @@ class LogFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def _connect(self) -> Connection:
+        return psycopg.connect(self.conninfo, autocommit=True)
+
     def _head(self) -> int:
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             return head(conn)
@@ -81,12 +89,24 @@ class LogFeed:
                 await asyncio.sleep(1)
 
     async def _listen(self) -> None:
+        # One connection and one agent directory for the feed's whole life: a
+        # batch costs one query, not a connection and a lookup per agent.
+        directory = AgentDirectory()
+        reader: Connection = await asyncio.to_thread(self._connect)
+        try:
+            await self._publish_as_appended(reader, directory)
+        finally:
+            reader.close()
+
+    async def _publish_as_appended(self, reader: Connection, directory: AgentDirectory) -> None:
         async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
             while True:
-                while batch := await asyncio.to_thread(read_routed, self.conninfo, self.position):
-                    for event in batch:
-                        await self.broadcast.publish(CHANNEL, event)
+                while batch := await asyncio.to_thread(
+                    routed_after, reader, directory, self.position
+                ):
+                    # One message per batch: each viewer wakes once, not once per event.
+                    await self.broadcast.publish(CHANNEL, tuple(batch))
                     self.position = batch[-1].id
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(1.0):

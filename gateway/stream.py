@@ -77,41 +77,49 @@ def stream_filter(params: dict[str, str], last_event_id: str | None) -> StreamFi
     return StreamFilter(session, agent, category, after)
 
 
+Item = Routed | Delta
+Frames = list[Item] | None  # None: time for a heartbeat
+
+
 async def events_for(
     broadcast: Broadcast, conninfo: str, wanted: StreamFilter
-) -> AsyncIterator[Routed | Delta | None]:
-    """What a viewer should get, in order; None means 'time for a heartbeat'."""
+) -> AsyncIterator[Frames]:
+    """What a viewer should get, in order, a batch at a time."""
     async with broadcast.subscribe(CHANNEL) as live:
         sent = wanted.after
         if sent is not None:
             # Subscribed first, so nothing published from now on can be missed.
             while batch := await asyncio.to_thread(read_routed, conninfo, sent):
-                for item in batch:
-                    if wanted.wants(item):
-                        yield item
+                yield [item for item in batch if wanted.wants(item)]
                 sent = batch[-1].id
         while True:
             try:
                 async with asyncio.timeout(HEARTBEAT_SECONDS):
                     # The in-process broadcaster hands over the objects published.
-                    message = cast("Routed | Delta", (await live.get()).message)
+                    message = cast("tuple[Routed, ...] | Delta", (await live.get()).message)
             except TimeoutError:
                 yield None
                 continue
-            if isinstance(message, Routed):
-                if sent is not None and message.id <= sent:
-                    continue  # the backlog already had it
-                sent = message.id
-            if wanted.wants(message):
-                yield message
+            if isinstance(message, Delta):
+                if wanted.wants(message):
+                    yield [message]
+                continue
+            fresh = [r for r in message if sent is None or r.id > sent]  # backlog had the rest
+            if fresh:
+                sent = fresh[-1].id
+                yield [r for r in fresh if wanted.wants(r)]
 
 
-def sse_frame(item: Routed | Delta | None) -> bytes:
-    if item is None:
-        return b": ping\n\n"
+def sse_frame(item: Item) -> bytes:
     if isinstance(item, Delta):
         return b"event: delta\ndata: " + item.body + b"\n\n"
     return b"id: %d\nevent: event\ndata: " % item.id + item.body + b"\n\n"
+
+
+def sse_chunk(frames: Frames) -> bytes:
+    if frames is None:
+        return b": ping\n\n"
+    return b"".join(sse_frame(item) for item in frames)
 
 
 def sse_response(request: Request, broadcast: Broadcast, conninfo: str) -> StreamingResponse:
@@ -119,8 +127,9 @@ def sse_response(request: Request, broadcast: Broadcast, conninfo: str) -> Strea
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
-        async for item in events_for(broadcast, conninfo, wanted):
-            yield sse_frame(item)
+        async for frames in events_for(broadcast, conninfo, wanted):
+            if frames != []:
+                yield sse_chunk(frames)
 
     return StreamingResponse(
         body(),
@@ -137,10 +146,11 @@ async def websocket_stream(websocket: WebSocket, broadcast: Broadcast, conninfo:
         return
     await websocket.accept()
     try:
-        async for item in events_for(broadcast, conninfo, wanted):
-            if item is None:
+        async for frames in events_for(broadcast, conninfo, wanted):
+            if frames is None:
                 await websocket.send_text('{"kind":"ping"}')
-            else:
+                continue
+            for item in frames:
                 await websocket.send_text(item.body.decode())
     except WebSocketDisconnect:
         return
