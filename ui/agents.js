@@ -1,0 +1,101 @@
+// The agents sidebar: each agent's status (with a live indicator), model,
+// tokens, cost and current task, as of the shown moment.
+//
+// Cards are kept and updated in place, keyed by agent id, so a working
+// agent's pulse runs smoothly while events stream in.
+
+import { agentList } from "./reducer.js";
+import { h, usd, tokens } from "./format.js";
+
+const STATUS_LABELS = { hibernating: "hibernating ☾", queued: "queued…" };
+
+export class AgentsPanel {
+  /**
+   * @param root the panel's element
+   * @param actions {select(name), interrupt(name), remove(name)} what the card's controls do
+   */
+  constructor(root, actions) {
+    this.actions = actions;
+    this.title = h("h2", null, "Agents");
+    this.list = h("div.agent-list#agents");
+    this.empty = h("p.empty", null, "No agents yet. Ask the orchestrator to create one.");
+    root.append(this.title, this.list, this.empty);
+    this.cards = new Map(); // agent id -> {card, fields, last}
+  }
+
+  render(state, live) {
+    const agents = agentList(state);
+    const alive = agents.filter((a) => a.status !== "deleted").length;
+    this.title.textContent = `Agents · ${alive}`;
+    this.empty.hidden = agents.length > 0;
+    this.list.classList.toggle("replaying", !live);
+    const wanted = new Set(agents.map((a) => a.agent_id));
+    for (const [id, entry] of this.cards) {
+      if (!wanted.has(id)) {
+        entry.card.remove();
+        this.cards.delete(id);
+      }
+    }
+    // Cards are moved only when out of place: moving one would restart its pulse.
+    let next = this.list.firstElementChild;
+    for (const agent of agents) {
+      let entry = this.cards.get(agent.agent_id);
+      if (!entry) {
+        entry = this.makeCard(agent);
+        this.cards.set(agent.agent_id, entry);
+      }
+      if (entry.last !== agent) this.fill(entry, agent); // states share unchanged agents
+      if (entry.card === next) next = next.nextElementSibling;
+      else this.list.insertBefore(entry.card, next);
+    }
+  }
+
+  makeCard(agent) {
+    const fields = {
+      dot: h("span.status-dot"),
+      name: h("span.agent-name"),
+      status: h("span.agent-status"),
+      model: h("div.agent-model"),
+      task: h("div.agent-task"),
+      tool: h("div.agent-tool"),
+      usage: h("div.agent-usage"),
+    };
+    const name = agent.name;
+    const controls = h("div.agent-controls", null,
+      h("button.small", { type: "button", title: `stop ${name}'s current task`, dataset: { action: "interrupt" },
+        onclick: (e) => { e.stopPropagation(); this.actions.interrupt(name); } }, "interrupt"),
+      h("button.small.danger", { type: "button", title: `delete ${name}`, dataset: { action: "delete" },
+        onclick: (e) => { e.stopPropagation(); this.actions.remove(name); } }, "delete"));
+    const card = h("div.agent", {
+      dataset: { agentId: agent.agent_id, name },
+      title: `show only ${name}'s events`,
+      onclick: () => this.actions.select(name),
+    },
+    h("div.agent-head", null, fields.dot, fields.name, fields.status),
+    fields.model, fields.task, fields.tool, fields.usage, controls);
+    card.style.setProperty("--agent-hue", hue(name));
+    return { card, fields, last: null };
+  }
+
+  fill(entry, agent) {
+    const { card, fields } = entry;
+    card.dataset.status = agent.status;
+    fields.name.textContent = agent.name;
+    fields.status.textContent = STATUS_LABELS[agent.status] ?? agent.status;
+    fields.model.textContent = agent.template ? `${agent.model} · ${agent.template}` : agent.model;
+    fields.task.textContent = agent.current_task ? `task: ${agent.current_task}` : "no task yet";
+    fields.tool.textContent = agent.current_tool ? `▸ ${agent.current_tool}` : "";
+    fields.tool.hidden = !agent.current_tool;
+    fields.usage.textContent =
+      `${tokens(agent.input_tokens)} in · ${tokens(agent.output_tokens)} out · ` +
+      `${usd(agent.cost_usd)} · ${agent.turns} turn${agent.turns === 1 ? "" : "s"}`;
+    entry.last = agent;
+  }
+}
+
+/** A stable colour for a name, so an agent looks the same everywhere. */
+export function hue(name) {
+  let hash = 0;
+  for (const char of String(name)) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
+  return String(hash % 360);
+}

@@ -1,0 +1,209 @@
+// podium's web UI: one session's log, shown as of a moment.
+//
+// The page holds the session's events (EventLog), a cursor into them (how
+// many are shown) and whether the cursor follows the head (live) or not
+// (replay). Everything on screen is drawn from the reducer's state at the
+// cursor, so live and replay are the same drawing of the same fold.
+
+import { api } from "./api.js";
+import { EventLog } from "./log.js";
+import { Timeline } from "./timeline.js";
+import { Header } from "./header.js";
+import { AgentsPanel } from "./agents.js";
+import { StreamPanel } from "./stream.js";
+import { ChatPanel, Drafts } from "./chat.js";
+import { ReplayBar } from "./replay.js";
+import { h } from "./format.js";
+
+const URL_SYNC_MS = 500;
+const AGENT_COMMAND = /^@([A-Za-z][A-Za-z0-9_-]{0,63})\s+([\s\S]+)$/;
+
+class SessionPage {
+  constructor(sessionId, at) {
+    this.sessionId = sessionId;
+    this.log = new EventLog(sessionId);
+    this.timeline = new Timeline(this.log.events);
+    this.drafts = new Drafts();
+    // The cursor: the first `count` events are shown. `target`: a deep link's
+    // notification id, held until the events up to it are in.
+    this.view = { count: 0, following: at == null, target: at };
+    this.frame = 0;
+    this.title = null;
+
+    this.header = new Header(byId("header"), (id) => openSession(id), () => this.newSession());
+    this.agents = new AgentsPanel(byId("agents-panel"), {
+      select: (name) => this.stream.toggleAgent(name),
+      interrupt: (name) => this.act(() => api.interruptAgent(this.sessionId, name)),
+      remove: (name) => {
+        if (confirm(`Delete ${name}? Its history stays in the log.`)) {
+          this.act(() => api.deleteAgent(this.sessionId, name));
+        }
+      },
+    });
+    this.stream = new StreamPanel(byId("stream-panel"), this.log);
+    this.chat = new ChatPanel(byId("chat-panel"), (text) => this.send(text));
+    this.replay = new ReplayBar(byId("replay"), this.log, {
+      seek: (count) => this.seek(count),
+      goLive: () => this.goLive(),
+    });
+
+    this.log.on("append", (start) => this.appended(start));
+    this.log.on("delta", (delta) => {
+      this.drafts.delta(delta);
+      if (this.view.following) this.schedule();
+    });
+    this.log.on("status", () => {
+      const problem = this.log.error?.message;
+      if (problem && problem !== this.shownProblem) toast(problem); // once, not at every retry
+      this.shownProblem = problem;
+      this.schedule();
+    });
+    this.schedule();
+  }
+
+  start() {
+    if (this.sessionId) this.log.start();
+    else this.log.setStatus("no session");
+  }
+
+  appended(start) {
+    const { events } = this.log;
+    this.stream.appended(start);
+    for (let i = start; i < events.length; i++) this.drafts.stored(events[i]);
+    const view = this.view;
+    if (view.following) view.count = events.length;
+    else if (view.target != null) view.count = this.log.countUpToId(view.target);
+    this.schedule();
+  }
+
+  // --- moving the cursor --------------------------------------------------------
+
+  seek(count) {
+    const view = this.view;
+    view.count = Math.max(0, Math.min(count, this.log.events.length));
+    view.following = false;
+    view.target = null;
+    this.schedule();
+  }
+
+  goLive() {
+    Object.assign(this.view, { count: this.log.events.length, following: true, target: null });
+    this.schedule();
+  }
+
+  // --- drawing -----------------------------------------------------------------
+
+  schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.render());
+  }
+
+  render() {
+    this.frame = 0;
+    const { count, following } = this.view;
+    const state = this.timeline.stateAt(count);
+    if (state.session.title !== this.title && state.session.title) {
+      this.title = state.session.title;
+      document.title = `${this.title} · podium`;
+    }
+    this.header.setSession(this.title, this.sessionId);
+    this.header.render(state, this.log.connection);
+    this.agents.render(state, following);
+    this.chat.render(state, following ? this.drafts : null);
+    this.stream.setCursor(count);
+    this.replay.render(count, following);
+    document.body.classList.toggle("replaying", !following);
+    // Scrolling to the bottom needs a layout: once, after all the writes above.
+    this.chat.stick();
+    this.stream.stick();
+    this.syncUrl();
+  }
+
+  /** The address says what is shown: /sessions/ID, with ?at=ID when not live. */
+  syncUrl() {
+    // At most every URL_SYNC_MS: browsers throttle pages that rewrite their address too often.
+    if (!this.sessionId || this.urlTimer) return;
+    this.urlTimer = setTimeout(() => {
+      this.urlTimer = 0;
+      this.writeUrl();
+    }, URL_SYNC_MS);
+  }
+
+  writeUrl() {
+    const { count, following, target } = this.view;
+    let url = `/sessions/${this.sessionId}`;
+    if (!following) url += `?at=${target ?? this.log.events[count - 1]?.id ?? 0}`;
+    if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+  }
+
+  // --- acting ------------------------------------------------------------------
+
+  async send(text) {
+    let sessionId = this.sessionId;
+    if (!sessionId) sessionId = (await api.createSession({ title: text.slice(0, 60) })).session_id;
+    const command = AGENT_COMMAND.exec(text);
+    if (command) await api.commandAgent(sessionId, command[1], command[2]);
+    else await api.sendMessage(sessionId, text);
+    if (sessionId !== this.sessionId) openSession(sessionId);
+    else this.goLive(); // you will want to see the answer
+  }
+
+  async newSession() {
+    await this.act(async () => openSession((await api.createSession({})).session_id));
+  }
+
+  async act(action) {
+    try {
+      await action();
+    } catch (error) {
+      toast(error.message);
+    }
+  }
+}
+
+function openSession(id) {
+  location.assign(`/sessions/${encodeURIComponent(id)}`);
+}
+
+function byId(id) {
+  return document.getElementById(id);
+}
+
+export function toast(message) {
+  const note = h("div.toast", { role: "alert" }, message);
+  byId("toasts").append(note);
+  setTimeout(() => note.remove(), 6000);
+}
+
+function keyboard(page) {
+  document.addEventListener("keydown", (e) => {
+    const typing = e.target.closest?.("input, textarea, select, [contenteditable]");
+    if (e.key === "/" && !typing) {
+      e.preventDefault();
+      page.stream.focusSearch();
+    } else if (e.key === "Escape" && (e.target === page.stream.search || (!typing && page.stream.search.value))) {
+      page.stream.clearSearch();
+    }
+  });
+}
+
+async function main() {
+  const match = /^\/sessions\/([^/]+)\/?$/.exec(location.pathname);
+  const params = new URLSearchParams(location.search);
+  let sessionId = match ? decodeURIComponent(match[1]) : null;
+  const at = params.has("at") && /^\d+$/.test(params.get("at")) ? Number(params.get("at")) : null;
+  if (!sessionId) {
+    // The front page shows the newest session; with none, the chat starts one.
+    try {
+      sessionId = (await api.sessions())[0]?.session_id ?? null;
+    } catch (error) {
+      toast(error.message);
+    }
+    if (sessionId) history.replaceState(null, "", `/sessions/${sessionId}`);
+  }
+  const page = new SessionPage(sessionId, at);
+  keyboard(page);
+  page.start();
+  window.podium = page; // for the curious, and for the browser tests
+}
+
+main();

@@ -1,0 +1,112 @@
+// The expanded view of one event of the stream: full texts, tool inputs and
+// outputs, coloured diffs. Everything is set as text, never as HTML.
+
+import { h, pretty, dateTime } from "./format.js";
+
+const MAX_CHARS = 20_000; // a huge tool output would make one row taller than the screen
+
+/**
+ * @param event the event to show
+ * @param completion for a tool use, its ToolUseCompleted if it happened by the shown moment
+ */
+export function eventDetails(event, completion) {
+  const p = event.payload ?? {};
+  const meta = h(
+    "div.details-meta",
+    null,
+    `#${event.id} · ${event.type} · ${dateTime(event.at)}`,
+    p.task ? ` · task ${p.task}` : "",
+  );
+  return h("div.details", { onclick: (e) => e.stopPropagation() }, meta, ...body(event, p, completion));
+}
+
+function body(event, p, completion) {
+  switch (event.type) {
+    case "ToolUseRequested":
+    case "OrchestratorToolUsed":
+      return [
+        section("input", toolInput(p.tool, p.input)),
+        event.type === "ToolUseRequested" ? toolOutput(completion) : null,
+      ];
+    case "ToolUseCompleted":
+      return [section(p.is_error ? "output (error)" : "output", block(pretty(p.output)), p.is_error)];
+    case "FileChanged":
+      return [section(`${p.change} ${p.path}`, diff(p.diff))];
+    case "UserMessageSent":
+    case "OrchestratorReplied":
+    case "AgentTextEmitted":
+    case "AgentThinkingEmitted":
+      return [block(p.text)];
+    case "AgentFailed":
+      return [block(p.error)];
+    default:
+      return [block(pretty(withoutVersion(p)))];
+  }
+}
+
+function toolOutput(completion) {
+  if (!completion) return section("output", h("div.muted", null, "running…"));
+  const p = completion.payload;
+  return section(p.is_error ? "output (error)" : "output", block(pretty(p.output)), p.is_error);
+}
+
+/** Tool inputs the way a person reads them: a Write's content, an Edit's before and after. */
+function toolInput(tool, input = {}) {
+  const { file_path: path, content, old_string: before, new_string: after, command, ...rest } = input;
+  const parts = [];
+  if (path) parts.push(h("div.details-path", null, path));
+  if (command) parts.push(block(`$ ${command}`));
+  if (content != null) parts.push(block(content));
+  if (before != null || after != null) parts.push(diff(editDiff(before ?? "", after ?? "")));
+  if (Object.keys(rest).length) parts.push(block(pretty(rest)));
+  return parts.length ? parts : [block(pretty(input))];
+}
+
+function editDiff(before, after) {
+  const minus = before.split("\n").map((line) => `-${line}`);
+  const plus = after.split("\n").map((line) => `+${line}`);
+  return [...minus, ...plus].join("\n");
+}
+
+function section(title, content, isError = false) {
+  return h(`div.details-section${isError ? ".error" : ""}`, null, h("div.details-title", null, title), content);
+}
+
+function block(text) {
+  const full = String(text ?? "");
+  const pre = h("pre.details-text", null, cut(full));
+  if (full.length <= MAX_CHARS) return pre;
+  const more = h("button.link", {
+    onclick: () => {
+      pre.textContent = full;
+      more.remove();
+    },
+  }, `show all ${full.length.toLocaleString()} characters`);
+  return h("div", null, pre, more);
+}
+
+function cut(text) {
+  return text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) + "\n…" : text;
+}
+
+/** A unified diff, line by line: additions green, removals red, hunks and headers marked. */
+export function diff(text) {
+  const pre = h("pre.diff");
+  for (const line of cut(String(text ?? "")).replace(/\n$/, "").split("\n")) {
+    pre.append(h(`span.${diffClass(line)}`, null, line));
+  }
+  return pre;
+}
+
+function diffClass(line) {
+  if (line.startsWith("+++") || line.startsWith("---")) return "diff-file";
+  if (line.startsWith("@@")) return "diff-hunk";
+  if (line.startsWith("+")) return "diff-add";
+  if (line.startsWith("-")) return "diff-del";
+  return "diff-context";
+}
+
+function withoutVersion(payload) {
+  const { v, ...rest } = payload;
+  return rest;
+}

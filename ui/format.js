@@ -1,0 +1,72 @@
+// Small formatting helpers and a DOM builder shared by the panels.
+
+export function usd(amount) {
+  const value = Number(amount) || 0;
+  return "$" + (value >= 100 ? value.toFixed(2) : value.toFixed(4));
+}
+
+export function tokens(count) {
+  const value = Number(count) || 0;
+  if (value >= 1e6) return (value / 1e6).toFixed(1) + "M";
+  if (value >= 1e4) return Math.round(value / 1e3) + "k";
+  return String(value);
+}
+
+// Intl formatters are slow to make and fast to use: make them once.
+const CLOCK = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+
+export function clock(iso) {
+  return iso ? CLOCK.format(new Date(iso)) : "";
+}
+
+export function dateTime(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return `${d.toLocaleDateString()} ${d.toLocaleTimeString([], { hour12: false })}`;
+}
+
+export function shortId(id) {
+  return String(id ?? "").slice(0, 8);
+}
+
+/** Set an element's text only when it changes: an equal write still costs a relayout. */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/** Pretty JSON, or the text itself when it is a string already. */
+export function pretty(value) {
+  if (typeof value === "string") return value;
+  return JSON.stringify(value, null, 2);
+}
+
+/**
+ * h("div#id.row.open", {title: "x", onclick}, child, "text", [more]) — a tiny
+ * element builder. Text is always set as text (never parsed as HTML), so
+ * nothing an agent writes can inject markup.
+ */
+export function h(tag, props, ...children) {
+  const name = /^[a-z0-9-]*/i.exec(tag)[0];
+  const el = document.createElement(name || "div");
+  for (const [, sign, word] of tag.slice(name.length).matchAll(/([.#])([^.#]+)/g)) {
+    if (sign === "#") el.id = word;
+    else el.classList.add(word);
+  }
+  for (const [key, value] of Object.entries(props ?? {})) {
+    if (value == null || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key in el && key !== "list") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child == null || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : String(child));
+  }
+}

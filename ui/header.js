@@ -1,0 +1,89 @@
+// The header: the session picker (every session, and "new session"), the
+// shown session's status and its total cost as of the shown moment.
+
+import { api } from "./api.js";
+import { h, usd, dateTime, shortId, setText } from "./format.js";
+
+export class Header {
+  /**
+   * @param open (sessionId) => void  opens a session
+   * @param create () => Promise<void>  starts a new session and opens it
+   */
+  constructor(root, open, create) {
+    this.open = open;
+    this.create = create;
+    this.pickerButton = h("button.picker#session-picker", { type: "button", onclick: () => this.togglePicker() },
+      h("span.picker-title", null, "no session"), h("span.caret", null, "▾"));
+    this.menu = h("div.session-menu#session-menu", { hidden: true });
+    this.status = h("span.session-status#session-status");
+    this.connection = h("span.connection#connection", { title: "connection to podium" });
+    this.cost = h("span.total-cost#total-cost", { title: "the session's total cost so far" }, usd(0));
+    root.append(
+      h("div.brand", null, "podium"),
+      h("div.picker-wrap", null, this.pickerButton, this.menu),
+      this.status,
+      h("div.spacer"),
+      this.connection,
+      h("span.cost-label", null, "cost"),
+      this.cost,
+    );
+    document.addEventListener("click", (e) => {
+      if (!this.menu.hidden && !e.target.closest(".picker-wrap")) this.menu.hidden = true;
+    });
+  }
+
+  setSession(title, sessionId) {
+    setText(this.pickerButton.firstChild, title || (sessionId ? `session ${shortId(sessionId)}` : "no session"));
+    this.pickerButton.title = sessionId ?? "";
+    this.sessionId = sessionId;
+  }
+
+  render(state, connection) {
+    setText(this.cost, usd(state.totals.cost_usd));
+    setText(this.status, state.session.status);
+    this.status.dataset.status = state.session.status;
+    this.connection.dataset.state = connection;
+    setText(this.connection, connection);
+  }
+
+  async togglePicker() {
+    if (!this.menu.hidden) {
+      this.menu.hidden = true;
+      return;
+    }
+    this.menu.hidden = false;
+    this.menu.replaceChildren(h("div.muted", null, "loading…"));
+    let sessions;
+    try {
+      sessions = await api.sessions();
+    } catch (error) {
+      this.menu.replaceChildren(h("div.chat-error", null, error.message));
+      return;
+    }
+    const newButton = h("button.primary#new-session", {
+      type: "button",
+      onclick: async () => {
+        this.menu.hidden = true;
+        await this.create();
+      },
+    }, "+ new session");
+    this.menu.replaceChildren(newButton, ...sessions.map((s) => this.sessionItem(s)));
+  }
+
+  sessionItem(session) {
+    const current = session.session_id === this.sessionId;
+    return h(`a.session-item${current ? ".current" : ""}`, {
+      href: `/sessions/${session.session_id}`,
+      dataset: { sessionId: session.session_id },
+      onclick: (e) => {
+        e.preventDefault();
+        this.menu.hidden = true;
+        this.open(session.session_id);
+      },
+    },
+    h("div.session-item-title", null, session.title || `session ${shortId(session.session_id)}`),
+    h("div.session-item-meta", null,
+      `${dateTime(session.started_at)} · ${session.status} · ${session.agents} agents · ` +
+      `${session.messages} messages · ${usd(session.cost_usd)}`));
+  }
+}

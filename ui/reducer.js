@@ -1,0 +1,199 @@
+// The one reducer: what a session looks like after a prefix of its log.
+//
+//     state = events.reduce(reduce, initialState())
+//
+// The live view and replay both call this, over the same events: the live
+// view is a replay that keeps up. No DOM here, so it runs (and is tested)
+// anywhere.
+//
+// States are never mutated: each event makes a new state that shares every
+// part it did not change with the previous one. That is what makes replay
+// cheap: a checkpoint is just a reference to a state, and a scrub folds from
+// the nearest one.
+
+export function initialState() {
+  return {
+    count: 0, // events folded so far
+    position: 0, // notification id of the last event folded (0: none yet)
+    at: null, // its time (ISO string)
+    session: { title: "", cwd: "", status: "active", budget_usd: null, busy: false },
+    // Agents by agent id (their stream id), in order of creation. A name can
+    // come back after a delete as a new agent (a new id), so names are not keys.
+    agents: {},
+    totals: { cost_usd: 0, input_tokens: 0, output_tokens: 0, turns: 0 },
+    chat: null, // the 3-way conversation, newest first: see chatMessages()
+  };
+}
+
+export function reduce(state, event) {
+  const fold = FOLDS.get(event.type) ?? touch;
+  const next = fold(state, event);
+  return { ...next, count: state.count + 1, position: event.id, at: event.at };
+}
+
+// --- the chat: a persistent list ------------------------------------------
+// A chat can hold tens of thousands of messages; copying an array for each
+// would make a fold quadratic. A linked list, newest first, appends in O(1)
+// and shares its tail with every earlier state.
+
+function pushChat(chat, message) {
+  return { message, previous: chat, length: (chat?.length ?? 0) + 1 };
+}
+
+/** The newest `limit` messages of a state's chat, oldest first. */
+export function chatMessages(state, limit = Infinity) {
+  const messages = [];
+  for (let node = state.chat; node && messages.length < limit; node = node.previous) {
+    messages.push(node.message);
+  }
+  return messages.reverse();
+}
+
+export function chatLength(state) {
+  return state.chat?.length ?? 0;
+}
+
+function chatMessage(event, role, author, kind, text, agentId = null) {
+  return { id: event.id, at: event.at, role, author, kind, text, agentId };
+}
+
+// --- agents ---------------------------------------------------------------
+
+/** The state's agents, in order of creation. */
+export function agentList(state) {
+  return Object.values(state.agents);
+}
+
+function newAgent(event) {
+  const p = event.payload;
+  return {
+    agent_id: event.stream_id,
+    name: p.name,
+    model: p.model,
+    template: p.template ?? null,
+    status: "idle",
+    current_task: null,
+    current_tool: null, // the tool in flight, e.g. "Write hello.py"
+    input_tokens: 0,
+    output_tokens: 0,
+    cost_usd: 0,
+    turns: 0,
+    tool_uses: 0,
+    last_activity_at: event.at,
+  };
+}
+
+// An agent event changes its agent (and stamps its activity); any other
+// fields of the state stay shared.
+function updateAgent(state, event, change) {
+  const agent = state.agents[event.stream_id];
+  if (!agent) return state; // an agent of another session, or created before the log we have
+  const changed = { ...agent, ...change(agent), last_activity_at: event.at };
+  return { ...state, agents: { ...state.agents, [event.stream_id]: changed } };
+}
+
+function toolLabel(tool, input) {
+  const target = input?.file_path ?? input?.path ?? input?.command ?? input?.pattern ?? "";
+  const short = String(target).split("/").pop();
+  return short ? `${tool} ${short}`.slice(0, 80) : tool;
+}
+
+function addTurn(totals, p) {
+  return {
+    cost_usd: totals.cost_usd + (p.cost_usd ?? 0),
+    input_tokens: totals.input_tokens + (p.usage?.input_tokens ?? 0),
+    output_tokens: totals.output_tokens + (p.usage?.output_tokens ?? 0),
+    turns: totals.turns + 1,
+  };
+}
+
+// --- how each kind of event changes the state -----------------------------
+// The agent rules are the agents projector's (projections/read_models/
+// agents.py), so the sidebar at the end of a log equals GET .../agents.
+
+const SESSION_FOLDS = {
+  SessionStarted: (state, e) => ({
+    ...state,
+    session: {
+      ...state.session,
+      title: e.payload.title,
+      cwd: e.payload.cwd,
+      budget_usd: e.payload.budget_usd ?? null,
+    },
+  }),
+  UserMessageSent: (state, e) => ({
+    ...state,
+    session: { ...state.session, busy: true },
+    chat: pushChat(state.chat, chatMessage(e, "user", "you", "message", e.payload.text)),
+  }),
+  OrchestratorReplied: (state, e) => ({
+    ...state,
+    chat: pushChat(
+      state.chat,
+      chatMessage(e, "orchestrator", "orchestrator", "message", e.payload.text),
+    ),
+  }),
+  OrchestratorToolUsed: (state, e) => ({
+    ...state,
+    chat: pushChat(state.chat, chatMessage(e, "orchestrator", "orchestrator", "tool_use", e.summary)),
+  }),
+  SessionInterrupted: (state) => ({
+    ...state,
+    session: { ...state.session, status: "interrupted", busy: false },
+  }),
+  SessionResumed: (state) => ({ ...state, session: { ...state.session, status: "active" } }),
+  SessionEnded: (state) => ({
+    ...state,
+    session: { ...state.session, status: "ended", busy: false },
+  }),
+};
+
+const AGENT_FOLDS = {
+  AgentCreated: (state, e) => ({
+    ...state,
+    agents: { ...state.agents, [e.stream_id]: newAgent(e) },
+  }),
+  AgentCommanded: (state, e) =>
+    updateAgent(state, e, () => ({ status: "working", current_task: e.payload.task })),
+  AgentStatusChanged: (state, e) => updateAgent(state, e, () => ({ status: e.payload.status })),
+  ToolUseRequested: (state, e) =>
+    updateAgent(state, e, (agent) => ({
+      tool_uses: agent.tool_uses + 1,
+      current_tool: toolLabel(e.payload.tool, e.payload.input),
+    })),
+  ToolUseCompleted: (state, e) => updateAgent(state, e, () => ({ current_tool: null })),
+  AgentTextEmitted: (state, e) => {
+    const next = updateAgent(state, e, () => ({}));
+    const author = state.agents[e.stream_id]?.name ?? e.agent ?? "agent";
+    const message = chatMessage(e, "agent", author, "message", e.payload.text, e.stream_id);
+    return { ...next, chat: pushChat(state.chat, message) };
+  },
+  AgentInterrupted: (state, e) =>
+    updateAgent(state, e, () => ({ status: "interrupted", current_tool: null })),
+  AgentFailed: (state, e) => updateAgent(state, e, () => ({ status: "failed", current_tool: null })),
+  AgentDeleted: (state, e) => updateAgent(state, e, () => ({ status: "deleted", current_tool: null })),
+};
+
+function turnCompleted(state, e) {
+  const totals = addTurn(state.totals, e.payload);
+  if (e.stream_type === "session") {
+    return { ...state, totals, session: { ...state.session, busy: false } };
+  }
+  const next = updateAgent(state, e, (agent) => ({
+    input_tokens: agent.input_tokens + (e.payload.usage?.input_tokens ?? 0),
+    output_tokens: agent.output_tokens + (e.payload.usage?.output_tokens ?? 0),
+    cost_usd: agent.cost_usd + (e.payload.cost_usd ?? 0),
+    turns: agent.turns + 1,
+    current_tool: null,
+    status: agent.status === "working" ? "idle" : agent.status,
+  }));
+  return { ...next, totals };
+}
+
+// Any other agent event (thinking, hooks, file changes, ...) is still activity.
+const touch = (state, e) => (e.stream_type === "agent" ? updateAgent(state, e, () => ({})) : state);
+
+// A Map, not an object: an event type can never hit a prototype's property.
+const FOLDS = new Map(
+  Object.entries({ ...SESSION_FOLDS, ...AGENT_FOLDS, TurnCompleted: turnCompleted }),
+);

@@ -1,0 +1,67 @@
+// node --test ui/tests: the reducer and the timeline on their own, no browser.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { initialState, reduce, chatMessages, agentList } from "../reducer.js";
+import { Timeline } from "../timeline.js";
+
+const SESSION = "s-1";
+const ALICE = "a-1";
+let nextId = 1;
+function event(type, payload, { stream = SESSION, agent = null } = {}) {
+  return {
+    id: nextId++, stream_id: stream, stream_type: stream === SESSION ? "session" : "agent",
+    version: 1, type, at: new Date(Date.UTC(2026, 0, 1, 0, 0, nextId)).toISOString(),
+    session_id: SESSION, agent, category: "x", summary: `${type} summary`, payload,
+  };
+}
+const usage = (i, o) => ({ input_tokens: i, output_tokens: o });
+const log = [
+  event("SessionStarted", { title: "t", cwd: "/w", budget_usd: null }),
+  event("UserMessageSent", { text: "create alice" }),
+  event("AgentCreated", { name: "alice", model: "claude-sonnet-4-5", template: null }, { stream: ALICE, agent: "alice" }),
+  event("OrchestratorReplied", { text: "done" }),
+  event("TurnCompleted", { usage: usage(10, 5), cost_usd: 0.01 }),
+  event("AgentCommanded", { command: "write hello", task: "write-hello", source: "orchestrator" }, { stream: ALICE, agent: "alice" }),
+  event("ToolUseRequested", { tool: "Write", tool_use_id: "t1", input: { file_path: "/w/hello.py" } }, { stream: ALICE, agent: "alice" }),
+  event("AgentTextEmitted", { text: "writing" }, { stream: ALICE, agent: "alice" }),
+  event("ToolUseCompleted", { tool: "Write", tool_use_id: "t1", output: "ok" }, { stream: ALICE, agent: "alice" }),
+  event("TurnCompleted", { usage: usage(100, 50), cost_usd: 0.1 }, { stream: ALICE, agent: "alice" }),
+];
+
+test("folds the agents, costs and the 3-way chat", () => {
+  const state = log.reduce(reduce, initialState());
+  assert.equal(state.count, log.length);
+  assert.equal(state.position, log.at(-1).id);
+  const [alice] = agentList(state);
+  assert.equal(alice.name, "alice");
+  assert.equal(alice.status, "idle");
+  assert.equal(alice.current_task, "write-hello");
+  assert.equal(alice.tool_uses, 1);
+  assert.equal(alice.input_tokens, 100);
+  assert.ok(Math.abs(state.totals.cost_usd - 0.11) < 1e-9);
+  assert.deepEqual(chatMessages(state).map((m) => [m.role, m.text]), [
+    ["user", "create alice"], ["orchestrator", "done"], ["agent", "writing"],
+  ]);
+});
+
+test("never mutates a state: an old state stays what it was", () => {
+  const states = [initialState()];
+  for (const e of log) states.push(reduce(states.at(-1), e));
+  const frozen = JSON.stringify(states.slice(0, 7).map((s) => ({ ...s, chat: chatMessages(s) })));
+  for (const e of log) reduce(states[6], e);
+  assert.equal(JSON.stringify(states.slice(0, 7).map((s) => ({ ...s, chat: chatMessages(s) }))), frozen);
+  assert.equal(states[7].agents[ALICE].status, "working");
+  assert.equal(states[7].agents[ALICE].current_tool, "Write hello.py");
+});
+
+test("the timeline gives the same state as a fold, from any point, in any order", () => {
+  const events = [];
+  for (let i = 0; i < 40; i++) events.push(...log.map((e) => ({ ...e, id: e.id + i * 100 })));
+  const timeline = new Timeline(events, 7);
+  const points = [events.length, 0, 13, 399, 7, 8, 6, 250, 251, 1, events.length, 99];
+  for (const count of points) {
+    const expected = events.slice(0, count).reduce(reduce, initialState());
+    const got = timeline.stateAt(count);
+    assert.deepEqual({ ...got, chat: chatMessages(got) }, { ...expected, chat: chatMessages(expected) });
+  }
+});
