@@ -168,9 +168,9 @@ class LogBuilder:
             incarnation=incarnation,
             model=self.rng.choice(MODELS),
             system_prompt=self.rng.choice(self.texts.medium),
-            cwd=session.cwd,
+            cwd=f"agents/{name}",  # relative: an agent works inside its session's folder
             allowed_tools=TOOLS,
-            budget_usd=self.rng.choice((None, 10.0)),
+            budget_usd=self.rng.choice((None, 10_000.0)),  # never reached: commands go on
         )
         self.emit(agent)
         return agent
@@ -342,6 +342,7 @@ def main() -> None:
             f"(domain + mapper + COPY, then VACUUM ANALYZE)"
         )
         print(describe_log(conninfo))
+        load_before = os.getloadavg()[0]
         if not args.in_process and cli_supports_rebuild():
             how = f"{PODIUM.relative_to(ROOT)} rebuild --all (subprocess; time includes "
             how += "its start-up and migrate check)"
@@ -352,6 +353,7 @@ def main() -> None:
             how = "projections.rebuild.rebuild() in-process"
             rebuilt = rebuild(conninfo)
             seconds, reported = rebuilt.seconds, None
+        load_after = os.getloadavg()[0]
         print(f"read models: {read_model_rows(conninfo)}")
 
     events_per_s = events / seconds
@@ -360,11 +362,17 @@ def main() -> None:
         f"          {events:,} events in {seconds:.2f}s = {events_per_s:,.0f} events/s "
         f"(target >= 100,000)"
     )
+    # The machine may be shared: a load above its cores means the run was slowed.
+    print(
+        f"          load average {load_before:.1f} before, {load_after:.1f} after, on "
+        f"{os.cpu_count()} cores"
+    )
     result: dict[str, object] = {
         "bench": "rebuild",
         "events": events,
         "events_per_s": round(events_per_s),
         "seconds": round(seconds, 2),
+        "load_avg": [round(load_before, 1), round(load_after, 1)],
     }
     if reported:
         result["rebuild_only_events_per_s"] = round(events / float(reported.group(1)))

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import BaseAggregate, DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, Recording
+from eventsourcing.utils import get_topic
 from psycopg.conninfo import conninfo_to_dict
 
 from domain.agent import Agent
@@ -22,13 +24,18 @@ from domain.errors import AgentNotFound, DuplicateAgentName, SessionNotFound
 from domain.group_commit import GroupCommitRecorder
 from domain.names import agent_stream_id, check_agent_name
 from domain.session import Session
+from domain.store import PodiumRecorder
 from domain.system_log import SystemLog, system_log_id
 
 EVENTS_TABLE = "podium_events"  # eventsourcing names it after the application
 
 
 def postgres_env(conninfo: str, pool_size: int = 4) -> dict[str, str]:
-    """eventsourcing's PostgreSQL settings for a libpq connection string or URL."""
+    """eventsourcing's PostgreSQL settings for a libpq connection string or URL.
+
+    The factory builds podium's recorder (eventsourcing's, with a faster
+    insert) and, with CREATE_TABLE, creates its table and insert function.
+    """
     params = conninfo_to_dict(conninfo)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -43,6 +50,7 @@ def postgres_env(conninfo: str, pool_size: int = 4) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": "10",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
         "CREATE_TABLE": "yes",
+        "APPLICATION_RECORDER_TOPIC": get_topic(PodiumRecorder),
     }
 
 
@@ -62,9 +70,39 @@ class Podium(Application[UUID]):
     def construct_recorder(self) -> ApplicationRecorder:
         return GroupCommitRecorder(self.factory.application_recorder())
 
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """Put the new events of the given aggregates in the store; eventsourcing's save.
+
+        The same steps as ``Application.save``, but aggregates are collected
+        directly: eventsourcing's ``ProcessingEvent.collect_events`` asks
+        ``isinstance`` of two runtime-checkable Protocols per object, which on
+        Python 3.11 costs ~16 µs a save, about what the domain methods that
+        made a turn's events cost. Anything but an aggregate goes its way.
+        """
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # eventsourcing's deprecated hook
+        return recordings
+
     def close(self) -> None:
+        """Commit what is queued, then close the insert connection and the pool."""
         assert isinstance(self.recorder, GroupCommitRecorder)
         self.recorder.close()
+        if isinstance(self.recorder.recorder, PodiumRecorder):
+            self.recorder.recorder.close()
         super().close()
 
     # --- sessions -----------------------------------------------------------

@@ -21,7 +21,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.events import Payload, PodiumCreated, PodiumEvent
 
@@ -96,6 +96,25 @@ def decode_state(topic: str, state: bytes) -> Envelope:
 
 class PayloadMapper(Mapper[UUID]):
     """Maps podium events to stored events and back, upcasting old payloads."""
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        """The event's attributes but its id and version, as JSON (what eventsourcing's
+        ``Mapper.to_stored_event`` stores, byte for byte).
+
+        Written out because it runs for every event saved, on the GIL the group
+        committer also needs: this skips the compressor and cipher checks
+        (podium has neither) and eventsourcing's ``class_version`` (podium
+        versions payloads instead), about a third of the mapper's cost.
+        """
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        return StoredEvent(
+            originator_id,
+            originator_version,
+            get_topic(type(domain_event)),
+            self.transcoder.encode(state),
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         cls = event_class(stored_event.topic)

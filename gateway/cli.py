@@ -23,12 +23,9 @@ import psycopg
 
 from domain.errors import DomainError
 from gateway.audit import AuditError, list_queries, parse_params, run_named, run_sql
-from gateway.chat import chat, typed_messages
 from gateway.database import DatabaseUnavailable, default_data_dir, open_database
 from gateway.output import Format, print_result
 from gateway.progress import ProgressBar
-from gateway.serve import ServeOptions, serve, setup_logging
-from gateway.system import System, SystemConfig, demo_wanted
 from gateway.tail import EventFilter, LogTail
 from projections.read_models import NAMES, UnknownReadModel
 from projections.rebuild import RebuildInProgress, rebuild
@@ -115,6 +112,10 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    # The runtime (and the SDK under it) loads only for the commands that run agents.
+    from gateway.serve import ServeOptions, serve, setup_logging
+    from gateway.system import SystemConfig, demo_wanted
+
     demo = demo_wanted(args.demo)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     if args.port < 1 or args.port > 65535:
@@ -143,6 +144,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from gateway.chat import chat, typed_messages
+    from gateway.system import System, SystemConfig, demo_wanted
+
     session_id = _session_id(args.session)
     demo = demo_wanted(args.demo)
     config = SystemConfig(

@@ -8,7 +8,6 @@ front of the JSON, so fan-out filters without decoding anything.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -94,8 +93,3 @@ def routed(view: EventView) -> Routed:
     return Routed(
         view.id, str(view.session_id or ""), view.agent or "", view.category, encode(view)
     )
-
-
-def as_dict(view: EventView) -> dict[str, Any]:
-    decoded: dict[str, Any] = msgspec.json.decode(encode(view))
-    return decoded

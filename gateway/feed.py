@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
+from uuid import UUID
 
 import msgspec
 import psycopg
@@ -23,7 +24,7 @@ from psycopg import sql
 from domain.application import EVENTS_TABLE
 from gateway.event_json import Routed, routed, view_of
 from projections.directory import AgentDirectory
-from projections.log import Connection, head, read_events
+from projections.log import SELECT_EVENTS, Connection, decode_rows, head, read_events
 
 log = logging.getLogger(__name__)
 CHANNEL = "podium"
@@ -43,6 +44,42 @@ def read_routed(conninfo: str, after: int, limit: int = PAGE) -> list[Routed]:
     """Events after ``after``, each encoded as the browser sees it."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         return routed_after(conn, AgentDirectory(), after, limit)
+
+
+def session_page(
+    conninfo: str, session_id: UUID, after: int, limit: int
+) -> tuple[list[Routed], int]:
+    """A page of one session's events (its own stream and its agents'), and the
+    notification id up to which the page is complete.
+
+    One snapshot: the agents read model as far as it has applied the log, and
+    only events up to that point, so an agent created later cannot have its
+    events skipped by a page computed before it was known.
+    """
+    with psycopg.connect(conninfo) as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        applied = conn.execute(
+            "SELECT notification_id FROM projection_tracking WHERE projection = 'agents'"
+        ).fetchone()
+        until = int(applied[0]) if applied else 0
+        streams = [session_id] + [
+            row[0]
+            for row in conn.execute(
+                "SELECT agent_id FROM agents WHERE session_id = %s", (session_id,)
+            )
+        ]
+        with conn.cursor(binary=True) as cur:
+            cur.execute(
+                SELECT_EVENTS + " WHERE notification_id > %s AND notification_id <= %s "
+                "AND originator_id = ANY(%s) ORDER BY notification_id LIMIT %s",
+                (after, until, streams, limit),
+            )
+            events = decode_rows(cur.fetchall())
+        directory = AgentDirectory()
+        directory.learn(events)
+        with conn.cursor() as cur:
+            page = [routed(view_of(event, directory, cur)) for event in events]
+    return page, until
 
 
 def routed_after(

@@ -24,17 +24,25 @@ class AgentIdentity(NamedTuple):
 
 class AgentDirectory:
     def __init__(self) -> None:
-        self._known: dict[UUID, AgentIdentity] = {}
+        # Keyed by the id's integer: hashing an int is C, hashing a UUID is a
+        # Python call, and a rebuild asks several times per event.
+        self._known: dict[int, AgentIdentity] = {}
+        # The last answer: an agent's events come in runs (a turn is saved at
+        # once), and a stream's id is one shared object (projections.log).
+        self._last: tuple[UUID | None, AgentIdentity | None] = (None, None)
 
     def learn(self, events: list[RecordedEvent]) -> None:
         for event in events:
             if event.event_class is AgentCreated:
                 payload = event.payload
                 assert isinstance(payload, AgentCreatedV2)
-                self._known[event.stream_id] = AgentIdentity(payload.session_id, payload.name)
+                self._known[event.stream_id.int] = AgentIdentity(payload.session_id, payload.name)
 
     def lookup(self, cur: Cursor, agent_id: UUID) -> AgentIdentity:
-        known = self._known.get(agent_id)
+        last_id, last = self._last
+        if agent_id is last_id and last is not None:
+            return last
+        known = self._known.get(agent_id.int)
         if known is None:
             cur.execute(
                 f"SELECT topic, state FROM {EVENTS_TABLE} "
@@ -46,7 +54,9 @@ class AgentDirectory:
                 raise LookupError(f"agent stream {agent_id} has no first event")
             payload = decode_state(str(row[0]), bytes(row[1])).payload
             assert isinstance(payload, AgentCreatedV2)
-            known = self._known[agent_id] = AgentIdentity(payload.session_id, payload.name)
+            known = AgentIdentity(payload.session_id, payload.name)
+            self._known[agent_id.int] = known
+        self._last = (agent_id, known)
         return known
 
     def session_of(self, cur: Cursor, event: RecordedEvent) -> UUID | None:

@@ -1,32 +1,37 @@
-"""What a projector is, and the two ways podium's projectors write rows.
+"""What a projector is: a fold of events into the rows of one read model.
 
-A projector folds a batch of events into its read model inside the caller's
-transaction; the runner commits the batch together with the projector's new
-position in the log. Projectors write unqualified table names, so the same
-code fills the live tables or, with another ``search_path``, a rebuild's
-shadow tables.
+A projector folds a batch of events into its read model's rows and hands
+them to a ``Tables``, which writes them: in the live runner's transaction,
+which commits them together with the projector's new position in the log,
+or into a rebuild's shadow tables. Projectors name tables unqualified, so
+the same code fills the live tables or, with another ``search_path``, a
+rebuild's shadow ones.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
-
-from psycopg import sql
+from typing import ClassVar
 
 import sql as sql_files
+from domain.codec import PodiumEventType
 from projections.directory import AgentDirectory
-from projections.log import Connection, Cursor, RecordedEvent
+from projections.log import RecordedEvent
+from projections.tables import Tables
 
-__all__ = ["Connection", "Cursor", "KeyedRows", "Projector", "copy_rows", "usd"]
+__all__ = ["Projector", "Tables", "usd"]
 
 
 class Projector(ABC):
     """Builds one read model (a table of the same name) from the log."""
 
     name: ClassVar[str]
+    events: ClassVar[frozenset[PodiumEventType]]  # the kinds of event it folds; it sees no others
+    # What folding a log costs, roughly, next to the other projectors: how a
+    # rebuild shares them among processes (measured on bench/rebuild.py's log).
+    weight: ClassVar[float] = 1.0
 
     def __init__(self, directory: AgentDirectory) -> None:
         self.directory = directory
@@ -35,90 +40,8 @@ class Projector(ABC):
         return sql_files.read("read_models", f"{self.name}.sql")
 
     @abstractmethod
-    def apply(self, events: Sequence[RecordedEvent], cur: Cursor) -> None:
-        """Fold ``events`` (in log order) into the read model."""
-
-
-class KeyedRows:
-    """The rows of a keyed table that one batch touches.
-
-    Loaded once, changed in memory event by event, written back with one
-    upsert: a batch of thousands of events costs two statements.
-    """
-
-    def __init__(self, table: str, key: dict[str, str]) -> None:
-        self.table = table
-        self.key = key  # column -> PostgreSQL type, in key order
-        self.rows: dict[Hashable, dict[str, Any]] = {}
-        self._dirty: set[Hashable] = set()
-
-    def load(self, cur: Cursor, keys: Iterable[tuple[Any, ...]]) -> None:
-        wanted = [k for k in set(keys) if k not in self.rows]
-        if not wanted:
-            return
-        columns = list(self.key)
-        arrays = sql.SQL(", ").join(
-            sql.SQL("%s::{}[]").format(sql.SQL(self.key[c])) for c in columns
-        )
-        query = sql.SQL("SELECT * FROM {t} WHERE ({k}) IN (SELECT * FROM unnest({a}))").format(
-            t=sql.Identifier(self.table),
-            k=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            a=arrays,
-        )
-        cur.execute(query, [[k[i] for k in wanted] for i in range(len(columns))])
-        assert cur.description is not None
-        names = [d.name for d in cur.description]
-        for values in cur.fetchall():
-            row = dict(zip(names, values, strict=True))
-            self.rows[tuple(row[c] for c in columns)] = row
-
-    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
-        return self.rows.get(key)
-
-    def put(self, key: tuple[Any, ...], row: dict[str, Any]) -> None:
-        self.rows[key] = row
-        self._dirty.add(key)
-
-    def update(self, key: tuple[Any, ...], change: Callable[[dict[str, Any]], None]) -> None:
-        """Apply ``change`` to the row under ``key``, if the row exists."""
-        row = self.rows.get(key)
-        if row is not None:
-            change(row)
-            self._dirty.add(key)
-
-    def save(self, cur: Cursor) -> None:
-        if not self._dirty:
-            return
-        first = self.rows[next(iter(self._dirty))]
-        columns = list(first)
-        others = [c for c in columns if c not in self.key]
-        query = sql.SQL(
-            "INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {sets}"
-        ).format(
-            t=sql.Identifier(self.table),
-            cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            vals=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-            key=sql.SQL(", ").join(map(sql.Identifier, self.key)),
-            sets=sql.SQL(", ").join(
-                sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in others
-            ),
-        )
-        cur.executemany(query, [[self.rows[k][c] for c in columns] for k in self._dirty])
-        self._dirty.clear()
-
-
-def copy_rows(
-    cur: Cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Append rows with COPY: the fastest way into PostgreSQL."""
-    if not rows:
-        return
-    statement = sql.SQL("COPY {t} ({c}) FROM STDIN").format(
-        t=sql.Identifier(table), c=sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    with cur.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
+        """Fold ``events`` (in log order) into the read model's rows in ``tables``."""
 
 
 def usd(value: float) -> Decimal:

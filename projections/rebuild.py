@@ -11,25 +11,20 @@ never a partial one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
-from projections.directory import AgentDirectory
-from projections.log import head, read_events
-from projections.projector import Connection
-from projections.read_models import NAMES, projectors
-from projections.runner import DEFAULT_BATCH, apply_batch
-from projections.schema import create_read_models
+from projections.log import Connection, head
+from projections.read_models import NAMES
+from projections.runner import DEFAULT_BATCH
+from projections.shadow import PROCESSES, SHADOW, Progress, ShadowBuild
 
-SHADOW = "podium_rebuild"
 RETIRED = "podium_retired"
 REBUILD_LOCK = 0x72626C64  # "rbld"
 SWAP_ATTEMPTS = 100
-
-Progress = Callable[[int, int], None]
 
 
 class RebuildInProgress(RuntimeError):
@@ -40,7 +35,7 @@ class RebuildInProgress(RuntimeError):
 @dataclass(frozen=True)
 class RebuildResult:
     names: tuple[str, ...]
-    events: int
+    events: int  # events folded (not the last notification id: ids have gaps)
     seconds: float
 
     @property
@@ -48,84 +43,43 @@ class RebuildResult:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-class ShadowBuild:
-    """Folds the log into the shadow schema's tables, batch by batch."""
-
-    def __init__(self, conn: Connection, names: Sequence[str], batch_size: int) -> None:
-        self.conn = conn
-        self.names = tuple(n for n in NAMES if n in names)
-        self.batch_size = batch_size
-        self.directory = AgentDirectory()
-        self.projectors = projectors(self.names, self.directory)
-        self.position = 0  # the last notification id folded into the shadow tables
-
-    def prepare(self) -> None:
-        """An empty shadow schema with the read models' tables."""
-        with self.conn.transaction():
-            drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SHADOW))
-            self.conn.execute(drop)
-            self.conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SHADOW)))
-            create_read_models(self.conn, self.names, schema=SHADOW)
-        self.position = 0
-
-    def use_shadow(self) -> None:
-        """Point unqualified read-model names at the shadow tables (the log stays in public)."""
-        statement = sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(SHADOW))
-        self.conn.execute(statement)
-
-    def fold_until(self, until: int, progress: Progress | None = None) -> None:
-        """Fold events up to ``until``, in the caller's transaction."""
-        while self.position < until:
-            events = read_events(self.conn, self.position, self.batch_size, until=until)
-            if not events:
-                self.position = until
-                break
-            self.directory.learn(events)
-            with self.conn.cursor() as cur:
-                apply_batch(self.projectors, {}, events, cur)
-            self.position = events[-1].notification_id
-            if progress:
-                progress(self.position, until)
-
-
 def rebuild(
     conninfo: str,
     names: Sequence[str] = NAMES,
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
+    processes: int = PROCESSES,
 ) -> RebuildResult:
-    """Rebuild the named read models from the whole log and swap them in."""
+    """Rebuild the named read models from the whole log and swap them in.
+
+    ``processes`` fold the bulk of the log (this one and workers, see
+    ``projections.worker``).
+    """
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (REBUILD_LOCK,)).fetchone()
         if not locked or not locked[0]:
             raise RebuildInProgress
         try:
-            build = ShadowBuild(conn, names, batch_size)
+            build = ShadowBuild(conninfo, conn, names, batch_size, processes)
             build.prepare()
-            target = head(conn)
-            while build.position < target:
-                with conn.transaction():  # one transaction per batch keeps each one short
-                    build.use_shadow()
-                    build.fold_until(min(target, build.position + batch_size), None)
-                if progress:
-                    progress(build.position, target)
+            build.bulk_fold(head(conn), progress)
+            build.restore_indexes()
             _swap_in(build)
             if progress:
                 progress(build.position, build.position)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (REBUILD_LOCK,))
-    return RebuildResult(build.names, build.position, time.perf_counter() - started)
+    return RebuildResult(build.names, build.events, time.perf_counter() - started)
 
 
 def build_shadow(conninfo: str, names: Sequence[str] = NAMES) -> None:
     """Fold the whole log into the shadow schema and leave it there (for comparison)."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        build = ShadowBuild(conn, names, DEFAULT_BATCH)
+        build = ShadowBuild(conninfo, conn, names, DEFAULT_BATCH)
         build.prepare()
-        with conn.transaction():
-            build.use_shadow()
-            build.fold_until(head(conn))
+        build.bulk_fold(head(conn))
+        build.restore_indexes()
 
 
 def _swap_in(build: ShadowBuild) -> None:
@@ -138,7 +92,7 @@ def _swap_in(build: ShadowBuild) -> None:
     (releasing what it took), lets the readers finish, and tries again.
     """
     conn = build.conn
-    built = build.position
+    built, folded = build.position, build.events
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with conn.transaction():
@@ -153,7 +107,7 @@ def _swap_in(build: ShadowBuild) -> None:
                 _swap(conn, build.names, build.position)
             return
         except psycopg.errors.LockNotAvailable:
-            build.position = built  # the rolled-back attempt folded nothing
+            build.position, build.events = built, folded  # the attempt rolled back
             time.sleep(min(0.05 * attempt, 1.0))
     raise RuntimeError(
         f"could not swap the rebuilt read models in after {SWAP_ATTEMPTS} tries: "

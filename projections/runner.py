@@ -18,10 +18,12 @@ import psycopg
 from psycopg import sql
 
 from domain.application import EVENTS_TABLE
+from domain.codec import PodiumEventType
 from projections.directory import AgentDirectory
-from projections.log import RecordedEvent, read_events
-from projections.projector import Connection, Cursor, Projector
+from projections.log import Connection, RecordedEvent, read_events
+from projections.projector import Projector
 from projections.read_models import NAMES, projectors
+from projections.tables import Tables, TransactionTables
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,9 @@ class ProjectionRunner:
             if not events:
                 return 0
             self.directory.learn(events)
-            apply_batch(self.projectors, positions, events, cur)
+            tables = TransactionTables(cur)
+            apply_batch(self.projectors, positions, events, tables)
+            tables.flush()
             cur.executemany(
                 "INSERT INTO projection_tracking (projection, notification_id) VALUES (%s, %s) "
                 "ON CONFLICT (projection) DO UPDATE SET notification_id = EXCLUDED.notification_id",
@@ -95,12 +99,21 @@ def apply_batch(
     projectors_: Sequence[Projector],
     positions: dict[str, int],
     events: list[RecordedEvent],
-    cur: Cursor,
+    tables: Tables,
 ) -> None:
-    """Let each projector fold the events past its own position."""
-    for projector in projectors_:
+    """Let each projector fold the events it takes that are past its own position."""
+    # One pass deals the events out (a rebuild deals millions): each kind of
+    # event goes to the lists of the projectors that take it.
+    taken: list[list[RecordedEvent]] = [[] for _ in projectors_]
+    routes: dict[PodiumEventType, list[Callable[[RecordedEvent], None]]] = {}
+    for projector, mine in zip(projectors_, taken, strict=True):
+        for kind in projector.events:
+            routes.setdefault(kind, []).append(mine.append)
+    for event in events:
+        for take in routes.get(event.event_class, ()):
+            take(event)
+    for projector, mine in zip(projectors_, taken, strict=True):
         after = positions.get(projector.name, 0)
-        if events[0].notification_id > after:
-            projector.apply(events, cur)
-        elif unseen := [e for e in events if e.notification_id > after]:
-            projector.apply(unseen, cur)
+        unseen = [e for e in mine if e.notification_id > after] if after else mine
+        if unseen:
+            projector.apply(unseen, tables)

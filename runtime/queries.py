@@ -65,10 +65,15 @@ class ReadModels:
     async def task_log(
         self, agent_id: UUID, task: str | None, limit: int, offset: int
     ) -> list[Row]:
+        # agent_logs keeps no payload: the log has it (the events view, by id).
         rows = await self._rows(
-            "SELECT notification_id, event_type, category, summary, payload, at FROM agent_logs "
-            "WHERE agent_id = %s AND task IS NOT DISTINCT FROM %s "
-            "ORDER BY notification_id DESC LIMIT %s OFFSET %s",
+            "SELECT log.notification_id, log.event_type, log.category, log.summary, "
+            "e.payload, log.at FROM ("
+            " SELECT notification_id, event_type, category, summary, at FROM agent_logs"
+            " WHERE agent_id = %s AND task IS NOT DISTINCT FROM %s"
+            " ORDER BY notification_id DESC LIMIT %s OFFSET %s"
+            ") AS log JOIN events AS e USING (notification_id) "
+            "ORDER BY log.notification_id DESC",
             (agent_id, task, limit, offset),
         )
         return list(reversed(rows))

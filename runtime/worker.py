@@ -15,8 +15,8 @@ import contextlib
 import logging
 import time
 import warnings
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
 from claude_agent_sdk.types import CanUseToolShadowedWarning

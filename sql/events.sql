@@ -11,16 +11,20 @@ SELECT
     regexp_replace(split_part(e.topic, ':', 1), '^domain\.', '') AS stream_type,
     e.originator_version AS version,
     split_part(e.topic, ':', 2) AS event_type,
-    (convert_from(e.state, 'UTF8')::jsonb ->> 'timestamp')::timestamptz AS recorded_at,
-    convert_from(e.state, 'UTF8')::jsonb -> 'payload' AS payload,
+    (stored.state ->> 'timestamp')::timestamptz AS recorded_at,
+    stored.state -> 'payload' AS payload,
     CASE
         WHEN e.topic LIKE 'domain.session:%' THEN e.originator_id
         ELSE coalesce(
-            (convert_from(e.state, 'UTF8')::jsonb -> 'payload' ->> 'session_id')::uuid,
+            (stored.state -> 'payload' ->> 'session_id')::uuid,
             (convert_from(first.state, 'UTF8')::jsonb -> 'payload' ->> 'session_id')::uuid
         )
     END AS session_id
 FROM podium_events AS e
+-- The state is parsed once per row, however many columns use it: written in
+-- each column, it would be parsed once per column. (A function in FROM, not a
+-- subquery: a subquery referring to e would keep the view from parallel plans.)
+CROSS JOIN LATERAL CAST(convert_from(e.state, 'UTF8') AS jsonb) AS stored (state)
 LEFT JOIN podium_events AS first
     ON first.originator_id = e.originator_id AND first.originator_version = 1
     AND e.topic LIKE 'domain.agent:%';

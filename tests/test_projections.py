@@ -4,6 +4,7 @@ to the live models, and a reader never sees a partial model."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from domain.application import Podium
 from projections.read_models import NAMES
 from projections.rebuild import SHADOW, build_shadow, rebuild
 from projections.runner import ProjectionRunner
+from projections.summary import shorten
+from projections.worker import FoldProcess, WorkerFailed
 from tests.workload import write_history
 
 KEYS = {
@@ -153,6 +156,100 @@ def test_rebuild_all_is_identical_row_for_row(database_url):
         ).fetchall()
         assert schemas == []
     assert catch_up(database_url) == 0
+
+
+def test_a_rebuild_shared_among_processes_is_identical(database_url):
+    history(database_url, sessions=2, agents=3, turns=6)
+    catch_up(database_url, batch_size=41)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        live = snapshot(conn)
+    rebuild(database_url, processes=3, batch_size=50)  # this process and two workers
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert snapshot(conn) == live
+
+
+def test_a_failing_worker_fails_the_rebuild():
+    worker = FoldProcess("postgresql://nobody@127.0.0.1:1/none", ["chat"], (0, 10), 10)
+    try:
+        with pytest.raises(WorkerFailed, match="rebuilding chat failed"):
+            worker.wait()
+    finally:
+        worker.stop()
+
+
+def test_rebuild_counts_events_not_notification_ids(database_url):
+    history(database_url, sessions=1, agents=2, turns=2)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        # Inserts that roll back leave gaps in the ids: skip some.
+        conn.execute(
+            "SELECT setval('podium_events_notification_id_seq', last_value + 50) "
+            "FROM podium_events_notification_id_seq"
+        )
+    history(database_url, sessions=1, agents=1, turns=1)
+    result = rebuild(database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        count, last = conn.execute(
+            "SELECT count(*), max(notification_id) FROM podium_events"
+        ).fetchone()
+    assert result.events == count < last
+
+
+def test_an_ai_summary_annotates_an_earlier_event_only(database_url):
+    history(database_url, sessions=1, agents=1, turns=2)
+    app = Podium(database_url)
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            head = conn.execute("SELECT max(notification_id) FROM podium_events").fetchone()[0]
+            agent_id, first_tool_use = conn.execute(
+                "SELECT stream_id, min(notification_id) FROM events "
+                "WHERE event_type = 'ToolUseCompleted' GROUP BY 1"
+            ).fetchone()
+        agent = app.get_agent(agent_id)
+        agent.summarize(first_tool_use, "first try")
+        agent.summarize(first_tool_use, "wrote f0.py")  # the later summary wins
+        agent.summarize(head + 3, "itself")  # its own id: no earlier event
+        agent.summarize(head + 5, "a later event")
+        agent.emit_text("a later event")
+        app.save(agent)
+    finally:
+        app.close()
+    catch_up(database_url, batch_size=2)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        live = snapshot(conn)
+        summarized = conn.execute(
+            "SELECT notification_id, ai_summary FROM agent_logs WHERE ai_summary IS NOT NULL"
+        ).fetchall()
+    assert summarized == [(first_tool_use, "wrote f0.py")]
+    rebuild(database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert snapshot(conn) == live
+
+
+def test_shorten_collapses_whitespace_and_cuts_like_the_whole_text_would():
+    def reference(text: object, limit: int) -> str:
+        line = " ".join(str(text).split())
+        return line if len(line) <= limit else line[: limit - 1] + "…"
+
+    rng = random.Random(5)
+    pieces = [
+        "word",
+        "é",
+        "😀",
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        "\r\n",
+        "\u00a0",
+        "\u2003",
+        "\x1c",
+        "\u200b",
+    ]
+    texts = ["", " " * 500 + "x", "x" + " " * 500 + "y", {"a": "b  c"}, 12345]
+    texts += ["".join(rng.choices(pieces, k=rng.randint(0, 300))) for _ in range(3000)]
+    for text in texts:
+        for limit in (1, 2, 40, 160):
+            assert shorten(text, limit) == reference(text, limit), (text, limit)
 
 
 def test_rebuild_one_model_leaves_the_others_alone(database_url):

@@ -97,9 +97,7 @@ async def agent_turns(system: System, name: str) -> int:
 
 
 async def start(system: System) -> UUID:
-    session = await asyncio.to_thread(
-        system.app.start_session, "test", str(system.config.cwd)
-    )
+    session = await asyncio.to_thread(system.app.start_session, "test", str(system.config.cwd))
     return session.id
 
 
@@ -191,7 +189,9 @@ async def test_interrupt_during_a_slow_stream_then_work_again(system: System) ->
     )
     started = time.monotonic()
     await say(system, session_id, "Interrupt alice")
-    await until(system, "SELECT count(*) FROM agents WHERE name = 'alice' AND status = 'interrupted'")
+    await until(
+        system, "SELECT count(*) FROM agents WHERE name = 'alice' AND status = 'interrupted'"
+    )
     assert time.monotonic() - started < 20  # the slow stream would take ~25 s
     reasons = await rows(
         system, "SELECT payload->>'reason' FROM events WHERE event_type = 'AgentInterrupted'"
@@ -301,7 +301,6 @@ async def test_a_session_resumes_after_a_restart_from_the_database(
         assert cost == pytest.approx(sonnet_cost(usage), rel=1e-9)
 
 
-
 async def test_idle_agents_hibernate_and_wake_on_the_next_command(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -330,7 +329,9 @@ async def test_max_agents_queues_the_rest(database_url: str, tmp_path: Path) -> 
         await say(system, session_id, "Create an agent called alice")
         await say(system, session_id, "Create an agent called bob")
         await say(system, session_id, "Tell alice to work slowly on part one")
-        await until(system, "SELECT count(*) FROM agents WHERE name = 'alice' AND status = 'working'")
+        await until(
+            system, "SELECT count(*) FROM agents WHERE name = 'alice' AND status = 'working'"
+        )
         await say(system, session_id, "Tell bob to create a simple hello world app")
         await until(system, "SELECT count(*) FROM agents WHERE name = 'bob' AND status = 'queued'")
         await until(system, "SELECT count(*) = 2 FROM agents WHERE turns = 1", timeout=120)

@@ -1,15 +1,18 @@
-"""The agent logs read model: every event of every agent, with a summary."""
+"""The agent logs read model: every event of every agent, with a summary.
+
+The rows hold no payload: the log has it (the ``events`` view, by
+notification id), and storing it twice made this table the slowest to write.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-import msgspec
-
 from domain import agent as a
+from domain.codec import PodiumEventType
 from projections.log import RecordedEvent
-from projections.projector import Cursor, Projector, copy_rows
+from projections.projector import Projector, Tables
 from projections.summary import summarize
 
 COLUMNS = (
@@ -22,10 +25,9 @@ COLUMNS = (
     "category",
     "at",
     "summary",
-    "payload",
 )
 
-CATEGORIES: dict[type, str] = {
+CATEGORIES: dict[PodiumEventType, str] = {
     a.AgentCreated: "lifecycle",
     a.AgentCommanded: "lifecycle",
     a.AgentStatusChanged: "lifecycle",
@@ -43,19 +45,21 @@ CATEGORIES: dict[type, str] = {
     a.TurnCompleted: "result",
 }
 
-_encode = msgspec.json.Encoder().encode
-
 
 class AgentLogsProjector(Projector):
     name = "agent_logs"
+    weight = 3.0
+    events = frozenset({*CATEGORIES, a.EventSummarized})
 
-    def apply(self, events: Sequence[RecordedEvent], cur: Cursor) -> None:
+    def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         rows: list[tuple[Any, ...]] = []
-        summaries: list[tuple[str, int]] = []
+        summaries: list[tuple[int, str]] = []
+        lookup, cur, categories = self.directory.lookup, tables.cur, CATEGORIES
         for e in events:
-            category = CATEGORIES.get(e.event_class)
+            cls = e.event_class
+            category = categories.get(cls)
             if category is not None:
-                who = self.directory.lookup(cur, e.stream_id)
+                who = lookup(cur, e.stream_id)
                 p = e.payload
                 rows.append(
                     (
@@ -64,17 +68,18 @@ class AgentLogsProjector(Projector):
                         e.stream_id,
                         who.name,
                         getattr(p, "task", None),
-                        e.event_type,
+                        cls.__name__,
                         category,
                         e.timestamp,
                         summarize(p),
-                        _encode(p).decode(),
                     )
                 )
-            elif isinstance(e.payload, a.EventSummarizedV1):
-                summaries.append((e.payload.summary, e.payload.notification_id))
-        copy_rows(cur, self.name, COLUMNS, rows)
-        if summaries:
-            cur.executemany(
-                "UPDATE agent_logs SET ai_summary = %s WHERE notification_id = %s", summaries
-            )
+            else:  # EventSummarized
+                p = e.payload
+                assert isinstance(p, a.EventSummarizedV1)
+                # Only an earlier event can be summarized: a row appended later
+                # keeps no summary however the log is cut into batches.
+                if p.notification_id < e.notification_id:
+                    summaries.append((p.notification_id, p.summary))
+        tables.append(self.name, COLUMNS, rows)
+        tables.annotate(self.name, "ai_summary", summaries)

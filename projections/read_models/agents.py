@@ -2,33 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from domain import agent as a
-from projections.log import RecordedEvent
-from projections.projector import Cursor, KeyedRows, Projector, usd
+from domain.codec import PodiumEventType
+from projections.log import RecordedEvent, events_of
+from projections.projector import Projector, Tables, usd
+
+Row = dict[str, Any]
 
 
 class AgentsProjector(Projector):
     name = "agents"
+    weight = 0.5
+    events = events_of(a)  # every one is the agent's latest activity
 
-    def apply(self, events: Sequence[RecordedEvent], cur: Cursor) -> None:
-        mine = [e for e in events if e.stream_type == "agent"]
-        if not mine:
-            return
-        rows = KeyedRows(self.name, {"agent_id": "uuid"})
-        rows.load(cur, {(e.stream_id,) for e in mine if e.event_class is not a.AgentCreated})
-        for event in mine:
-            key = (event.stream_id,)
+    def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
+        rows = tables.keyed(self.name, {"agent_id": "uuid"})
+        rows.load((e.stream_id,) for e in events if e.event_class is not a.AgentCreated)
+        folds = _FOLDS
+        agent_id, row = None, None  # an agent's events come in runs: its row stays at hand
+        for event in events:
             if event.event_class is a.AgentCreated:
-                rows.put(key, self._new_row(event))
-            else:
-                rows.update(key, lambda row, e=event: self._fold(row, e))  # type: ignore[misc]
-        rows.save(cur)
+                agent_id, row = event.stream_id, self._new_row(event)
+                rows.put((agent_id,), row)
+                continue
+            if event.stream_id is not agent_id:
+                agent_id, row = event.stream_id, rows.touch((event.stream_id,))
+            if row is not None:
+                row["last_activity_at"] = event.timestamp
+                fold = folds.get(event.event_class)
+                if fold is not None:
+                    fold(row, event.payload, event.timestamp)
 
     @staticmethod
-    def _new_row(event: RecordedEvent) -> dict[str, Any]:
+    def _new_row(event: RecordedEvent) -> Row:
         p = event.payload
         assert isinstance(p, a.AgentCreatedV2)
         return {
@@ -55,33 +65,60 @@ class AgentsProjector(Projector):
             "deleted_at": None,
         }
 
-    @staticmethod
-    def _fold(row: dict[str, Any], event: RecordedEvent) -> None:
-        p = event.payload
-        row["last_activity_at"] = event.timestamp
-        match p:
-            case a.AgentCommandedV1():
-                row["status"] = "working"
-                row["current_task"] = p.task
-            case a.AgentStatusChangedV1():
-                row["status"] = p.status
-            case a.ToolUseRequestedV1():
-                row["tool_uses"] += 1
-            case a.AgentTurnCompletedV1():
-                usage = p.usage
-                row["input_tokens"] += usage.input_tokens
-                row["output_tokens"] += usage.output_tokens
-                row["cache_creation_input_tokens"] += usage.cache_creation_input_tokens
-                row["cache_read_input_tokens"] += usage.cache_read_input_tokens
-                row["cost_usd"] += usd(p.cost_usd)
-                row["turns"] += 1
-                row["claude_session_id"] = p.claude_session_id
-                if row["status"] == "working":
-                    row["status"] = "idle"
-            case a.AgentInterruptedV1():
-                row["status"] = "interrupted"
-            case a.AgentFailedV1():
-                row["status"] = "failed"
-            case a.AgentDeletedV1():
-                row["status"] = "deleted"
-                row["deleted_at"] = event.timestamp
+
+# How each kind of event changes its agent's row, beyond last_activity_at. A
+# table rather than a match: most of a log is agent events, and a dict finds
+# the rule at once where a match tries the cases in turn.
+
+
+def _commanded(row: Row, p: Any, at: datetime) -> None:
+    assert isinstance(p, a.AgentCommandedV1)
+    row["status"] = "working"
+    row["current_task"] = p.task
+
+
+def _status_changed(row: Row, p: Any, at: datetime) -> None:
+    assert isinstance(p, a.AgentStatusChangedV1)
+    row["status"] = p.status
+
+
+def _tool_requested(row: Row, p: Any, at: datetime) -> None:
+    row["tool_uses"] += 1
+
+
+def _turn_completed(row: Row, p: Any, at: datetime) -> None:
+    assert isinstance(p, a.AgentTurnCompletedV1)
+    usage = p.usage
+    row["input_tokens"] += usage.input_tokens
+    row["output_tokens"] += usage.output_tokens
+    row["cache_creation_input_tokens"] += usage.cache_creation_input_tokens
+    row["cache_read_input_tokens"] += usage.cache_read_input_tokens
+    row["cost_usd"] += usd(p.cost_usd)
+    row["turns"] += 1
+    row["claude_session_id"] = p.claude_session_id
+    if row["status"] == "working":
+        row["status"] = "idle"
+
+
+def _interrupted(row: Row, p: Any, at: datetime) -> None:
+    row["status"] = "interrupted"
+
+
+def _failed(row: Row, p: Any, at: datetime) -> None:
+    row["status"] = "failed"
+
+
+def _deleted(row: Row, p: Any, at: datetime) -> None:
+    row["status"] = "deleted"
+    row["deleted_at"] = at
+
+
+_FOLDS: dict[PodiumEventType, Callable[[Row, Any, datetime], None]] = {
+    a.AgentCommanded: _commanded,
+    a.AgentStatusChanged: _status_changed,
+    a.ToolUseRequested: _tool_requested,
+    a.TurnCompleted: _turn_completed,
+    a.AgentInterrupted: _interrupted,
+    a.AgentFailed: _failed,
+    a.AgentDeleted: _deleted,
+}

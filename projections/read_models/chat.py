@@ -8,7 +8,7 @@ from typing import Any
 from domain import agent as a
 from domain import session as s
 from projections.log import RecordedEvent
-from projections.projector import Cursor, Projector, copy_rows
+from projections.projector import Projector, Tables
 from projections.summary import summarize
 
 COLUMNS = ("notification_id", "session_id", "at", "role", "author", "kind", "text", "agent_id")
@@ -16,20 +16,32 @@ COLUMNS = ("notification_id", "session_id", "at", "role", "author", "kind", "tex
 
 class ChatProjector(Projector):
     name = "chat"
+    weight = 0.7
+    events = frozenset(
+        {s.UserMessageSent, s.OrchestratorReplied, s.OrchestratorToolUsed, a.AgentTextEmitted}
+    )
 
-    def apply(self, events: Sequence[RecordedEvent], cur: Cursor) -> None:
+    def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         rows: list[tuple[Any, ...]] = []
         for e in events:
             p = e.payload
-            base = (e.notification_id,)
             if isinstance(p, s.UserMessageSentV1):
                 rows.append(
-                    (*base, e.stream_id, e.timestamp, "user", "you", "message", p.text, None)
+                    (
+                        e.notification_id,
+                        e.stream_id,
+                        e.timestamp,
+                        "user",
+                        "you",
+                        "message",
+                        p.text,
+                        None,
+                    )
                 )
             elif isinstance(p, s.OrchestratorRepliedV1):
                 rows.append(
                     (
-                        *base,
+                        e.notification_id,
                         e.stream_id,
                         e.timestamp,
                         "orchestrator",
@@ -42,7 +54,7 @@ class ChatProjector(Projector):
             elif isinstance(p, s.OrchestratorToolUsedV1):
                 rows.append(
                     (
-                        *base,
+                        e.notification_id,
                         e.stream_id,
                         e.timestamp,
                         "orchestrator",
@@ -52,12 +64,12 @@ class ChatProjector(Projector):
                         None,
                     )
                 )
-            elif e.event_class is a.AgentTextEmitted:
+            else:  # AgentTextEmitted
                 assert isinstance(p, a.TextV1)
-                who = self.directory.lookup(cur, e.stream_id)
+                who = self.directory.lookup(tables.cur, e.stream_id)
                 rows.append(
                     (
-                        *base,
+                        e.notification_id,
                         who.session_id,
                         e.timestamp,
                         "agent",
@@ -67,4 +79,4 @@ class ChatProjector(Projector):
                         e.stream_id,
                     )
                 )
-        copy_rows(cur, self.name, COLUMNS, rows)
+        tables.append(self.name, COLUMNS, rows)

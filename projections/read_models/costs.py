@@ -8,15 +8,17 @@ from typing import Any
 from domain import agent as a
 from domain import session as s
 from projections.log import RecordedEvent
-from projections.projector import Cursor, KeyedRows, Projector, usd
+from projections.projector import Projector, Tables, usd
 
 KEY = {"session_id": "uuid", "actor_id": "uuid", "model": "text", "day": "date"}
 
 
 class CostsProjector(Projector):
     name = "costs"
+    weight = 0.3
+    events = frozenset({s.TurnCompleted, a.TurnCompleted})
 
-    def apply(self, events: Sequence[RecordedEvent], cur: Cursor) -> None:
+    def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         turns: list[tuple[tuple[Any, ...], str, str, RecordedEvent]] = []
         for event in events:
             p = event.payload
@@ -25,13 +27,13 @@ class CostsProjector(Projector):
                 key = (event.stream_id, event.stream_id, p.model, day)
                 turns.append((key, "orchestrator", "orchestrator", event))
             elif isinstance(p, a.AgentTurnCompletedV1):
-                who = self.directory.lookup(cur, event.stream_id)
+                who = self.directory.lookup(tables.cur, event.stream_id)
                 key = (who.session_id, event.stream_id, p.model, day)
                 turns.append((key, "agent", who.name, event))
         if not turns:
             return
-        rows = KeyedRows(self.name, KEY)
-        rows.load(cur, {key for key, *_ in turns})
+        rows = tables.keyed(self.name, KEY)
+        rows.load(key for key, *_ in turns)
         for key, kind, name, event in turns:
             p = event.payload
             assert isinstance(p, s.SessionTurnCompletedV1 | a.AgentTurnCompletedV1)
@@ -53,4 +55,3 @@ class CostsProjector(Projector):
             row["cache_read_input_tokens"] += p.usage.cache_read_input_tokens
             row["cost_usd"] += usd(p.cost_usd)
             rows.put(key, row)
-        rows.save(cur)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain.agent import FileChangedV1
+from domain.agent import FileChanged, FileChangedV1
 from projections.log import RecordedEvent
-from projections.projector import Cursor, Projector, copy_rows
+from projections.projector import Projector, Tables
 
 COLUMNS = (
     "notification_id",
@@ -24,13 +24,15 @@ COLUMNS = (
 
 class FileChangesProjector(Projector):
     name = "file_changes"
+    weight = 0.1
+    events = frozenset({FileChanged})
 
-    def apply(self, events: Sequence[RecordedEvent], cur: Cursor) -> None:
+    def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         rows: list[tuple[Any, ...]] = []
         for e in events:
             p = e.payload
             if isinstance(p, FileChangedV1):
-                who = self.directory.lookup(cur, e.stream_id)
+                who = self.directory.lookup(tables.cur, e.stream_id)
                 rows.append(
                     (
                         e.notification_id,
@@ -44,4 +46,4 @@ class FileChangesProjector(Projector):
                         p.diff,
                     )
                 )
-        copy_rows(cur, self.name, COLUMNS, rows)
+        tables.append(self.name, COLUMNS, rows)

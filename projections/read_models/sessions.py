@@ -8,26 +8,26 @@ from uuid import UUID
 
 from domain import agent as a
 from domain import session as s
-from projections.log import RecordedEvent
-from projections.projector import Cursor, KeyedRows, Projector, usd
-
-_AGENT_EVENTS = (a.AgentCreated, a.AgentDeleted, a.TurnCompleted)
+from projections.log import RecordedEvent, events_of, stream_type
+from projections.projector import Projector, Tables, usd
 
 
 class SessionsProjector(Projector):
     name = "sessions"
+    weight = 0.5
+    events = events_of(s) | {a.AgentCreated, a.AgentDeleted, a.TurnCompleted}
 
-    def apply(self, events: Sequence[RecordedEvent], cur: Cursor) -> None:
+    def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         mine: list[tuple[UUID, RecordedEvent]] = []
         for event in events:
-            if event.stream_type == "session":
+            if stream_type(event.event_class) == "session":
                 mine.append((event.stream_id, event))
-            elif event.event_class in _AGENT_EVENTS:
-                mine.append((self.directory.lookup(cur, event.stream_id).session_id, event))
+            else:  # an agent's
+                mine.append((self.directory.lookup(tables.cur, event.stream_id).session_id, event))
         if not mine:
             return
-        rows = KeyedRows(self.name, {"session_id": "uuid"})
-        rows.load(cur, {(sid,) for sid, e in mine if e.event_class is not s.SessionStarted})
+        rows = tables.keyed(self.name, {"session_id": "uuid"})
+        rows.load((sid,) for sid, e in mine if e.event_class is not s.SessionStarted)
         for session_id, event in mine:
             key = (session_id,)
             p = event.payload
@@ -52,9 +52,8 @@ class SessionsProjector(Projector):
                         "claude_session_id": None,
                     },
                 )
-            else:
-                rows.update(key, lambda row, e=event: _fold(row, e))  # type: ignore[misc]
-        rows.save(cur)
+            elif (row := rows.touch(key)) is not None:
+                _fold(row, event)
 
 
 def _fold(row: dict[str, Any], event: RecordedEvent) -> None:

@@ -1,0 +1,167 @@
+"""Building read models afresh in a shadow schema, out of readers' sight.
+
+The bulk of the log is folded the fast way (``bulk_fold``): read ahead on
+one connection, rows streamed by COPY on others, keyed rows kept in memory,
+the read models shared among processes, one per core, and the tables'
+secondary indexes set aside, to be built once over the loaded rows
+(``restore_indexes``), which costs far less than keeping them up to date
+row by row. What arrives after that is folded like a live batch
+(``fold_until``), in the caller's transaction: the swap's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+from psycopg import sql
+
+from projections.bulk import SHADOW, fold_into_shadow
+from projections.directory import AgentDirectory
+from projections.log import Connection, read_events
+from projections.read_models import NAMES, projectors
+from projections.runner import apply_batch
+from projections.schema import create_read_models
+from projections.tables import TransactionTables
+from projections.worker import FoldProcess, share
+
+__all__ = ["PROCESSES", "SHADOW", "Progress", "ShadowBuild"]
+
+# Each process folding the log keeps a core busy, and PostgreSQL, storing
+# what it sends, about another: more processes than half the cores only
+# make them take turns (and decode the log once more each).
+PROCESSES = max(1, (os.cpu_count() or 1) // 2)
+INDEX_BUILDERS = 2  # connections building indexes at once
+
+Progress = Callable[[int, int], None]
+
+
+class ShadowBuild:
+    """Folds the log into the shadow schema's tables."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        conn: Connection,
+        names: Sequence[str],
+        batch_size: int,
+        processes: int = PROCESSES,
+    ) -> None:
+        self.conninfo = conninfo
+        self.conn = conn  # autocommit; the caller's transactions, and the directory's reads
+        self.names = tuple(n for n in NAMES if n in names)
+        self.batch_size = batch_size
+        self.processes = processes  # that fold the bulk of the log, this one included
+        self.directory = AgentDirectory()
+        self.projectors = projectors(self.names, self.directory)
+        self.position = 0  # the last notification id folded into the shadow tables
+        self.events = 0  # how many events that was (ids have gaps: rolled-back inserts)
+        self._indexes: list[tuple[str, str]] = []  # (table, definition) set aside
+
+    def prepare(self) -> None:
+        """An empty shadow schema with the read models' tables, minus secondary indexes."""
+        with self.conn.transaction():
+            drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SHADOW))
+            self.conn.execute(drop)
+            self.conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SHADOW)))
+            create_read_models(self.conn, self.names, schema=SHADOW)
+            self._indexes = _set_aside_indexes(self.conn)
+        self.position = self.events = 0
+
+    def use_shadow(self) -> None:
+        """Point unqualified read-model names at the shadow tables (the log stays in public)."""
+        statement = sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(SHADOW))
+        self.conn.execute(statement)
+
+    def bulk_fold(self, until: int, progress: Progress | None = None) -> None:
+        """Fold the events up to ``until``; the rows are committed when it returns.
+
+        The heaviest share of the read models is folded here, the others by
+        workers meanwhile; progress is that of the one furthest behind.
+        """
+        span = (self.position, until)
+        mine, *theirs = share(self.projectors, self.processes)
+        workers = [
+            FoldProcess(self.conninfo, [p.name for p in group], span, self.batch_size)
+            for group in theirs
+        ]
+
+        def report(position: int) -> None:
+            if progress:
+                progress(min([position, *(w.position for w in workers)]), until)
+
+        try:
+            folded = fold_into_shadow(
+                self.conninfo,
+                self.conn,
+                mine,
+                self.directory,
+                span,
+                batch_size=self.batch_size,
+                progress=report,
+            )
+            for worker in workers:
+                while not worker.wait(timeout=0.2):
+                    report(until)
+        finally:
+            for worker in workers:
+                worker.stop()
+        report(until)
+        self.position = until
+        self.events += folded
+
+    def restore_indexes(self) -> None:
+        """Build the indexes ``prepare`` set aside, several at once, biggest table first."""
+        if not self._indexes:
+            return
+        sizes: dict[str, int] = dict(
+            self.conn.execute(
+                "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s",
+                (SHADOW,),
+            ).fetchall()
+        )
+        definitions = [d for t, d in sorted(self._indexes, key=lambda i: -sizes.get(i[0], 0))]
+        with ThreadPoolExecutor(INDEX_BUILDERS, thread_name_prefix="index") as builders:
+            for done in [builders.submit(self._create_index, d) for d in definitions]:
+                done.result()
+        self._indexes = []
+
+    def _create_index(self, definition: str) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            conn.execute(definition)
+
+    def fold_until(self, until: int) -> None:
+        """Fold events up to ``until`` like a live batch, in the caller's transaction."""
+        while self.position < until:
+            events = read_events(self.conn, self.position, self.batch_size, until=until)
+            if not events:
+                self.position = until
+                break
+            self.directory.learn(events)
+            with self.conn.cursor() as cur:
+                tables = TransactionTables(cur)
+                apply_batch(self.projectors, {}, events, tables)
+                tables.flush()
+            self.position = events[-1].notification_id
+            self.events += len(events)
+
+
+def _set_aside_indexes(conn: Connection) -> list[tuple[str, str]]:
+    """Drop the shadow tables' non-unique indexes; returns (table, definition) of each.
+
+    Unique ones stay: the fold needs them (primary keys back its upserts and
+    the look-ups of its annotations), and they are cheap to keep.
+    """
+    indexes = conn.execute(
+        "SELECT t.relname, i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = %s AND NOT x.indisunique",
+        (SHADOW,),
+    ).fetchall()
+    for _, index, _ in indexes:
+        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(SHADOW, index)))
+    return [(table, definition) for table, _, definition in indexes]
