@@ -32,7 +32,9 @@ if not CHROMIUM.exists():
 expect = sync_api.expect
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
+# Each run saves a fresh screenshot beside the build artefacts; the README's
+# docs/screenshot.png is one of these, copied by hand when the UI changes.
+SCREENSHOT = ROOT / "artifacts" / "screenshot.png"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -251,6 +253,7 @@ def test_a_chat_creates_alice_and_her_work_streams_in(
     edit.click()
     edit.scroll_into_view_if_needed()
     expect(edit.locator(".diff-add").first).to_be_visible()
+    SCREENSHOT.parent.mkdir(exist_ok=True)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
 
