@@ -143,15 +143,20 @@ class Routes:
             await self.queries.page("chat", ["session_id = %s"], [session_id], after, limit)
         )
 
-    async def logs(self, request: Request) -> Response:
+    async def _agent_rows(self, request: Request) -> tuple[list[str], list[Any]]:
+        """The conditions of a session's per-agent table, with the optional agent filter."""
         session_id = session_id_of(request)
         await self.queries.session(session_id)
-        after, limit = self._paging(request)
         where: list[str] = ["session_id = %s"]
         params: list[Any] = [session_id]
         if agent := text_param(request, "agent", 64):
             where.append("lower(agent_name) = lower(%s)")
             params.append(agent)
+        return where, params
+
+    async def logs(self, request: Request) -> Response:
+        where, params = await self._agent_rows(request)
+        after, limit = self._paging(request)
         if category := choice_param(request, "category", LOG_CATEGORIES):
             where.append("category = %s")
             params.append(category)
@@ -173,14 +178,8 @@ class Routes:
         return json(await self.queries.page("system_logs", where, params, after, limit))
 
     async def file_changes(self, request: Request) -> Response:
-        session_id = session_id_of(request)
-        await self.queries.session(session_id)
+        where, params = await self._agent_rows(request)
         after, limit = self._paging(request)
-        where: list[str] = ["session_id = %s"]
-        params: list[Any] = [session_id]
-        if agent := text_param(request, "agent", 64):
-            where.append("lower(agent_name) = lower(%s)")
-            params.append(agent)
         return json(await self.queries.page("file_changes", where, params, after, limit))
 
     # --- the log ---------------------------------------------------------------------

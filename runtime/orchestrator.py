@@ -8,7 +8,6 @@ waits for the turn to end.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from functools import partial
 from importlib import resources
@@ -26,6 +25,7 @@ from claude_agent_sdk import (
 
 from domain.application import Podium
 from domain.session import Session
+from runtime.clients import close_client
 from runtime.journal import Journal
 from runtime.live import LiveFeed, text_delta
 from runtime.settings import RuntimeSettings
@@ -90,13 +90,7 @@ class Orchestrator:
     async def close(self) -> None:
         client, reader = self.client, self._reader
         self.client, self._reader = None, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.disconnect()
+        await close_client(client, reader)
         self._turn_done.set()
 
     async def _connect(self) -> None:

@@ -24,6 +24,7 @@ from claude_agent_sdk.types import CanUseToolShadowedWarning
 from domain.agent import Agent
 from domain.application import Podium
 from runtime.agent_recording import AgentRecording
+from runtime.clients import close_client
 from runtime.confinement import check_directory
 from runtime.journal import Journal
 from runtime.live import LiveFeed
@@ -179,10 +180,4 @@ class AgentWorker:
     async def _disconnect(self) -> None:
         client, reader = self.client, self._reader
         self.client, self._reader = None, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await client.disconnect()
+        await close_client(client, reader)
