@@ -1,1 +1,1 @@
-"""The edge of podium: the `podium` CLI, the database it runs on, and (later) the HTTP gateway."""
+"""The edge of podium: the `podium` CLI, the database it runs on, and the HTTP gateway."""

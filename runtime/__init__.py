@@ -1,1 +1,2 @@
-"""The agent runtime: Claude Agent SDK clients driven by the log (arrives with issue 3)."""
+"""The agent runtime: Claude Agent SDK clients for the orchestrator and the workers,
+driven by commands in the log; the model double; transcripts in PostgreSQL."""
