@@ -14,6 +14,24 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.agent_payloads import (
+    AgentCommandedV1,
+    AgentCreatedV1,
+    AgentCreatedV2,
+    AgentDeletedV1,
+    AgentFailedV1,
+    AgentInterruptedV1,
+    AgentInterruptRequestedV1,
+    AgentStatusChangedV1,
+    AgentTurnCompletedV1,
+    BudgetExceededV1,
+    EventSummarizedV1,
+    FileChangedV1,
+    HookFiredV1,
+    TextV1,
+    ToolUseCompletedV1,
+    ToolUseRequestedV1,
+)
 from domain.errors import (
     AgentIsDeleted,
     BudgetExhausted,
@@ -21,8 +39,51 @@ from domain.errors import (
     EmptyText,
     InvalidModel,
 )
-from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
+from domain.events import PodiumCreated, PodiumEvent, Usage, check_cost
 from domain.names import agent_stream_id, check_agent_name
+
+# Events and their payloads are read together, so this module offers both.
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_NAME",
+    "STATUSES",
+    "Agent",
+    "AgentCommanded",
+    "AgentCommandedV1",
+    "AgentCreated",
+    "AgentCreatedV1",
+    "AgentCreatedV2",
+    "AgentDeleted",
+    "AgentDeletedV1",
+    "AgentFailed",
+    "AgentFailedV1",
+    "AgentInterruptRequested",
+    "AgentInterruptRequestedV1",
+    "AgentInterrupted",
+    "AgentInterruptedV1",
+    "AgentStatusChanged",
+    "AgentStatusChangedV1",
+    "AgentTextEmitted",
+    "AgentThinkingEmitted",
+    "AgentTurnCompletedV1",
+    "BudgetExceeded",
+    "BudgetExceededV1",
+    "EventSummarized",
+    "EventSummarizedV1",
+    "FileChanged",
+    "FileChangedV1",
+    "HookFired",
+    "HookFiredV1",
+    "TextV1",
+    "ToolUseCompleted",
+    "ToolUseCompletedV1",
+    "ToolUseRequested",
+    "ToolUseRequestedV1",
+    "TurnCompleted",
+    "check_agent_cwd",
+    "check_model",
+    "task_slug",
+]
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
 MODEL_NAME = re.compile(r"(claude-[a-z0-9][a-z0-9.-]{1,60}(\[1m\])?|sonnet|opus|haiku)")
@@ -241,131 +302,6 @@ class Agent(Aggregate):
     def summarize(self, notification_id: int, summary: str) -> None:
         payload = EventSummarizedV1(notification_id=notification_id, summary=summary)
         self.trigger_event(EventSummarized, payload=payload)
-
-
-# --- payloads -------------------------------------------------------------
-
-
-class AgentCreatedV1(Payload, frozen=True):
-    """The first schema: no template, tools, permissions or budget."""
-
-    session_id: UUID
-    name: str
-    model: str
-    system_prompt: str
-    cwd: str
-
-    def upcast(self) -> AgentCreatedV2:
-        return AgentCreatedV2(
-            session_id=self.session_id,
-            name=self.name,
-            incarnation=0,
-            model=self.model,
-            system_prompt=self.system_prompt,
-            template=None,
-            cwd=self.cwd,
-        )
-
-
-class AgentCreatedV2(Payload, frozen=True, tag=2):
-    session_id: UUID
-    name: str
-    incarnation: int
-    model: str
-    system_prompt: str
-    template: str | None
-    cwd: str
-    allowed_tools: tuple[str, ...] = ()
-    permission_mode: str = "acceptEdits"
-    budget_usd: float | None = None
-
-
-class AgentCommandedV1(Payload, frozen=True):
-    command: str
-    task: str
-    source: str
-
-
-class AgentStatusChangedV1(Payload, frozen=True):
-    status: str
-    reason: str
-    task: str | None
-
-
-class TextV1(Payload, frozen=True):
-    task: str | None
-    text: str
-
-
-class ToolUseRequestedV1(Payload, frozen=True):
-    task: str | None
-    tool_use_id: str
-    tool: str
-    input: dict[str, Any]
-
-
-class ToolUseCompletedV1(Payload, frozen=True):
-    task: str | None
-    tool_use_id: str
-    tool: str
-    output: Any
-    is_error: bool = False
-
-
-class FileChangedV1(Payload, frozen=True):
-    task: str | None
-    path: str
-    change: str  # "created" | "modified" | "deleted"
-    diff: str
-
-
-class AgentTurnCompletedV1(Payload, frozen=True):
-    task: str | None
-    model: str
-    usage: Usage
-    cost_usd: float
-    duration_ms: int
-    num_turns: int
-    claude_session_id: str
-    is_error: bool = False
-
-
-class AgentInterruptedV1(Payload, frozen=True):
-    task: str | None
-    reason: str
-
-
-class AgentInterruptRequestedV1(Payload, frozen=True):
-    task: str | None
-    source: str
-
-
-class HookFiredV1(Payload, frozen=True):
-    task: str | None
-    hook: str
-    tool: str | None
-    data: dict[str, Any]
-
-
-class BudgetExceededV1(Payload, frozen=True):
-    task: str | None
-    scope: str  # "agent" | "session"
-    budget_usd: float
-    spent_usd: float
-
-
-class AgentFailedV1(Payload, frozen=True):
-    task: str | None
-    error: str
-
-
-class AgentDeletedV1(Payload, frozen=True):
-    reason: str
-
-
-class EventSummarizedV1(Payload, frozen=True):
-    notification_id: int
-    summary: str
 
 
 # --- events ---------------------------------------------------------------
