@@ -7,11 +7,12 @@ from typing import Annotated, TypeVar
 import msgspec
 from starlette.requests import Request
 
+from domain.names import AGENT_NAME
 from gateway.problems import Problem
 
 MAX_BODY = 256 * 1024
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
-Name = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+Name = Annotated[str, msgspec.Meta(pattern=f"^{AGENT_NAME.pattern}$")]  # the domain's rule
 Usd = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]
 
 
