@@ -8,8 +8,9 @@ go through group commit, so concurrent writers share transactions.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -26,6 +27,10 @@ from domain.names import agent_stream_id, check_agent_name
 from domain.session import Session
 from domain.store import PodiumRecorder
 from domain.system_log import SystemLog, system_log_id
+
+A = TypeVar("A", bound=BaseAggregate[UUID])
+R = TypeVar("R")
+CONFLICT_RETRIES = 3
 
 EVENTS_TABLE = "podium_events"  # eventsourcing names it after the application
 
@@ -124,9 +129,22 @@ class Podium(Application[UUID]):
         return session
 
     def send_user_message(self, session_id: UUID, text: str) -> None:
-        session = self.get_session(session_id)
-        session.send_user_message(text)
-        self.save(session)
+        self._decide(lambda: self.get_session(session_id), lambda s: s.send_user_message(text))
+
+    def _decide(self, load: Callable[[], A], decide: Callable[[A], R]) -> R:
+        """Load, decide, save; decided again on fresh state if another writer (the
+        runtime recording what the orchestrator or an agent does) appended first."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            aggregate = load()
+            result = decide(aggregate)
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+                continue
+            return result
+        raise AssertionError("unreachable: the loop returns or raises")
 
     # --- agents -------------------------------------------------------------
 
@@ -162,15 +180,13 @@ class Podium(Application[UUID]):
     def command_agent(
         self, session_id: UUID, name: str, command: str, source: str = "orchestrator"
     ) -> str:
-        agent = self.find_agent(session_id, name)
-        task = agent.command(command, source=source)
-        self.save(agent)
-        return task
+        def command_it(agent: Agent) -> str:
+            return agent.command(command, source=source)
+
+        return self._decide(lambda: self.find_agent(session_id, name), command_it)
 
     def delete_agent(self, session_id: UUID, name: str, reason: str = "") -> None:
-        agent = self.find_agent(session_id, name)
-        agent.delete(reason)
-        self.save(agent)
+        self._decide(lambda: self.find_agent(session_id, name), lambda a: a.delete(reason))
 
     def _latest_incarnation(self, session_id: UUID, name: str) -> Agent | None:
         """Walk the name's incarnations to the newest one that exists."""
