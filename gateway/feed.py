@@ -1,11 +1,15 @@
-"""The live log: new events, encoded once, fanned out to every open stream.
+"""The live log: new events, encoded once, for every open stream.
 
 One tailer per gateway process follows the log (LISTEN/NOTIFY on the events
-table, like every other consumer) and publishes each event to the
-broadcaster once. Several gateways on one database each tail it themselves;
-ephemeral partial text from runtimes, which is never stored, travels through
-the broadcaster alone (use a postgres:// or redis:// broadcast URL to carry it
-between processes).
+table, like every other consumer) and appends each batch of new events,
+encoded once, to the process's live tail, which its viewers read. Several
+gateways on one database each tail the log themselves: the log is the only
+truth, and it reaches every gateway from PostgreSQL.
+
+What is not in the log, the partial text runtimes stream while a model
+writes, travels through the broadcaster: runtimes publish it, and each
+gateway relays it into its live tail (a redis:// broadcast URL carries it
+between processes and machines; memory:// within one).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -23,21 +28,14 @@ from psycopg import sql
 
 from domain.application import EVENTS_TABLE
 from gateway.event_json import Routed, routed, view_of
+from gateway.live_tail import LiveTail, delta_from_json
 from projections.directory import AgentDirectory
 from projections.log import SELECT_EVENTS, Connection, decode_rows, head, read_events
 
 log = logging.getLogger(__name__)
-CHANNEL = "podium"
+_encoder = msgspec.json.Encoder()
+DELTAS = "podium-deltas"
 PAGE = 1_000
-
-
-class Delta(msgspec.Struct, frozen=True):
-    """Partial text as it streams: for live viewers only."""
-
-    kind: str
-    session_id: str
-    agent_id: str
-    body: bytes
 
 
 def read_routed(conninfo: str, after: int, limit: int = PAGE) -> list[Routed]:
@@ -92,14 +90,17 @@ def routed_after(
 
 
 class LogFeed:
-    def __init__(self, conninfo: str, broadcast: Broadcast) -> None:
+    """Follows the log from where it stands at start, into the live tail."""
+
+    def __init__(self, conninfo: str, tail: LiveTail) -> None:
         self.conninfo = conninfo
-        self.broadcast = broadcast
+        self.tail = tail
         self.position = 0
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.position = await asyncio.to_thread(self._head)
+        self.tail.start_at(self.position)
         self._task = asyncio.create_task(self._follow(), name="gateway: follow the log")
 
     async def stop(self) -> None:
@@ -142,8 +143,8 @@ class LogFeed:
                 while batch := await asyncio.to_thread(
                     routed_after, reader, directory, self.position
                 ):
-                    # One message per batch: each viewer wakes once, not once per event.
-                    await self.broadcast.publish(CHANNEL, tuple(batch))
+                    # One entry per batch: each viewer wakes once, not once per event.
+                    self.tail.append_events(batch)
                     self.position = batch[-1].id
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(1.0):
@@ -152,19 +153,37 @@ class LogFeed:
 
 
 class BroadcastDeltas:
-    """The runtime's live feed, published through the broadcaster."""
+    """The runtime's live feed, published through the broadcaster as JSON text
+    (what every broadcaster backend carries)."""
 
     def __init__(self, broadcast: Broadcast) -> None:
         self.broadcast = broadcast
         self._pending: set[asyncio.Task[None]] = set()
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
-        delta = Delta(
-            kind,
-            str(data.get("session_id", "")),
-            str(data.get("agent_id", "")),
-            msgspec.json.encode({"kind": kind, **data}),
-        )
-        task = asyncio.get_running_loop().create_task(self.broadcast.publish(CHANNEL, delta))
+        message = _encoder.encode({"kind": kind, **data}).decode()
+        task = asyncio.get_running_loop().create_task(self.broadcast.publish(DELTAS, message))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+
+@contextlib.asynccontextmanager
+async def relaying_deltas(broadcast: Broadcast, tail: LiveTail) -> AsyncIterator[None]:
+    """Relay the broadcaster's partial text into the live tail while in the block."""
+    async with broadcast.subscribe(DELTAS) as deltas:
+
+        async def relay() -> None:
+            while True:
+                event = await deltas.get()
+                try:
+                    tail.append_delta(delta_from_json(event.message))
+                except msgspec.DecodeError:
+                    log.warning("dropped a malformed delta from the broadcaster")
+
+        task = asyncio.create_task(relay(), name="gateway: relay partial text")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from broadcaster import Broadcast
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -21,6 +20,7 @@ from starlette.websockets import WebSocket
 from domain.application import Podium
 from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession, read_body
 from gateway.feed import session_page
+from gateway.live_tail import LiveTail
 from gateway.problems import Problem
 from gateway.reads import (
     LEVELS,
@@ -51,12 +51,12 @@ class Routes:
         app: Podium,
         conninfo: str,
         pool: AsyncConnectionPool,
-        broadcast: Broadcast,
+        tail: LiveTail,
         default_cwd: Path,
     ) -> None:
         self.app = app
         self.conninfo = conninfo
-        self.broadcast = broadcast
+        self.tail = tail
         self.default_cwd = default_cwd
         self.queries = ReadModelQueries(pool)
         self.reads = ReadModels(pool)
@@ -196,7 +196,7 @@ class Routes:
         return Response(body, media_type="application/json")
 
     async def stream(self, request: Request) -> StreamingResponse:
-        return sse_response(request, self.broadcast, self.conninfo)
+        return sse_response(request, self.tail, self.conninfo)
 
     async def websocket(self, websocket: WebSocket) -> None:
-        await websocket_stream(websocket, self.broadcast, self.conninfo)
+        await websocket_stream(websocket, self.tail, self.conninfo)

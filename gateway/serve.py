@@ -24,7 +24,8 @@ import uvicorn
 from broadcaster import Broadcast
 
 from gateway.app import create_app
-from gateway.feed import BroadcastDeltas, LogFeed
+from gateway.feed import BroadcastDeltas, LogFeed, relaying_deltas
+from gateway.live_tail import LiveTail
 from gateway.routes import Routes
 from gateway.system import System, SystemConfig
 from runtime.model_double.server import EmbeddedServer
@@ -80,14 +81,19 @@ async def running_gateway(
     if token is None and not is_loopback(options.host):
         token = secrets.token_urlsafe(24)  # never serve beyond this machine without one
     broadcast = Broadcast(options.broadcast_url)
-    async with broadcast, System(config, live=BroadcastDeltas(broadcast)) as system:
-        feed = LogFeed(system.conninfo, broadcast)
+    tail = LiveTail()
+    async with (
+        broadcast,
+        relaying_deltas(broadcast, tail),
+        System(config, live=BroadcastDeltas(broadcast)) as system,
+    ):
+        feed = LogFeed(system.conninfo, tail)
         await feed.start()
         # podium owns Ctrl-C and SIGTERM, so shutdown runs in order.
         server = EmbeddedServer(
             uvicorn.Config(
                 create_app(
-                    Routes(system.app, system.conninfo, system.runtime.pool, broadcast, config.cwd),
+                    Routes(system.app, system.conninfo, system.runtime.pool, tail, config.cwd),
                     token,
                 ),
                 host=options.host,

@@ -12,17 +12,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import cast
 from uuid import UUID
 
-from broadcaster import Broadcast
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from domain.names import AGENT_NAME
-from gateway.event_json import Routed
-from gateway.feed import CHANNEL, Delta, read_routed
+from gateway.feed import read_routed
+from gateway.live_tail import Delta, Entry, FilterKey, LiveTail, LogBatch
 from gateway.problems import Problem
 
 HEARTBEAT_SECONDS = 15.0
@@ -46,12 +44,13 @@ class StreamFilter:
     category: str | None
     after: int | None
 
-    def wants(self, item: Routed | Delta) -> bool:
-        if isinstance(item, Delta):
-            return self.category is None and (
-                self.session is None or item.session_id == self.session
-            )
-        return item.matches(self.session, self.agent, self.category)
+    @property
+    def key(self) -> FilterKey:
+        """What decides which events pass: viewers with the same key share encodings."""
+        return (self.session, self.agent.lower() if self.agent else None, self.category)
+
+    def wants_delta(self, delta: Delta) -> bool:
+        return self.category is None and (self.session is None or delta.session_id == self.session)
 
 
 def stream_filter(params: dict[str, str], last_event_id: str | None) -> StreamFilter:
@@ -77,59 +76,71 @@ def stream_filter(params: dict[str, str], last_event_id: str | None) -> StreamFi
     return StreamFilter(session, agent, category, after)
 
 
-Item = Routed | Delta
-Frames = list[Item] | None  # None: time for a heartbeat
+Frames = list[Entry] | None  # None: time for a heartbeat
 
 
-async def events_for(
-    broadcast: Broadcast, conninfo: str, wanted: StreamFilter
-) -> AsyncIterator[Frames]:
-    """What a viewer should get, in order, a batch at a time."""
-    async with broadcast.subscribe(CHANNEL) as live:
-        sent = wanted.after
-        if sent is not None:
-            # Subscribed first, so nothing published from now on can be missed.
-            while batch := await asyncio.to_thread(read_routed, conninfo, sent):
-                yield [item for item in batch if wanted.wants(item)]
-                sent = batch[-1].id
-        while True:
-            try:
-                async with asyncio.timeout(HEARTBEAT_SECONDS):
-                    # The in-process broadcaster hands over the objects published.
-                    message = cast("tuple[Routed, ...] | Delta", (await live.get()).message)
-            except TimeoutError:
+async def events_for(tail: LiveTail, conninfo: str, wanted: StreamFilter) -> AsyncIterator[Frames]:
+    """What a viewer should get, in order: its backlog from the store, then the
+    live tail, as much of it at a time as has arrived since the last write.
+
+    ``position`` is the last notification id the viewer has been given (or
+    skipped by its filter): the live tail's events are sent past it only.
+    Falling off the end of the tail is caught up from the store, like a
+    backlog, so nothing is missed whatever the viewer's pace.
+    """
+    cursor = tail.cursor  # first, so nothing appended from now on can be missed
+    position = wanted.after if wanted.after is not None else tail.last_id
+    if wanted.after is not None:
+        async for batch in _stored_after(conninfo, position):
+            yield [batch]
+            position = batch.last_id
+    while True:
+        entries = tail.since(cursor)
+        if entries is None:  # fell behind what the tail keeps
+            cursor = tail.cursor
+            async for batch in _stored_after(conninfo, position):
+                yield [batch]
+                position = batch.last_id
+            continue
+        if not entries:
+            if not await tail.wait(cursor, HEARTBEAT_SECONDS):
                 yield None
-                continue
-            if isinstance(message, Delta):
-                if wanted.wants(message):
-                    yield [message]
-                continue
-            fresh = [r for r in message if sent is None or r.id > sent]  # backlog had the rest
-            if fresh:
-                sent = fresh[-1].id
-                yield [r for r in fresh if wanted.wants(r)]
+            continue
+        cursor += len(entries)
+        frames: list[Entry] = []
+        for entry in entries:
+            if isinstance(entry, Delta):
+                if wanted.wants_delta(entry):
+                    frames.append(entry)
+            elif (fresh := entry.after(position)) is not None:
+                frames.append(fresh)
+                position = fresh.last_id
+        if frames:
+            yield frames
 
 
-def sse_frame(item: Item) -> bytes:
-    if isinstance(item, Delta):
-        return b"event: delta\ndata: " + item.body + b"\n\n"
-    return b"id: %d\nevent: event\ndata: " % item.id + item.body + b"\n\n"
+async def _stored_after(conninfo: str, position: int) -> AsyncIterator[LogBatch]:
+    """The stored events after ``position``, a page at a time, up to the log's end."""
+    while page := await asyncio.to_thread(read_routed, conninfo, position):
+        batch = LogBatch(tuple(page))
+        yield batch
+        position = batch.last_id
 
 
-def sse_chunk(frames: Frames) -> bytes:
+def sse_chunk(frames: Frames, key: FilterKey) -> bytes:
     if frames is None:
         return b": ping\n\n"
-    return b"".join(sse_frame(item) for item in frames)
+    return b"".join(frame.sse if isinstance(frame, Delta) else frame.sse(key) for frame in frames)
 
 
-def sse_response(request: Request, broadcast: Broadcast, conninfo: str) -> StreamingResponse:
+def sse_response(request: Request, tail: LiveTail, conninfo: str) -> StreamingResponse:
     wanted = stream_filter(dict(request.query_params), request.headers.get("last-event-id"))
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
-        async for frames in events_for(broadcast, conninfo, wanted):
-            if frames != []:
-                yield sse_chunk(frames)
+        async for frames in events_for(tail, conninfo, wanted):
+            if chunk := sse_chunk(frames, wanted.key):
+                yield chunk
 
     return StreamingResponse(
         body(),
@@ -138,7 +149,7 @@ def sse_response(request: Request, broadcast: Broadcast, conninfo: str) -> Strea
     )
 
 
-async def websocket_stream(websocket: WebSocket, broadcast: Broadcast, conninfo: str) -> None:
+async def websocket_stream(websocket: WebSocket, tail: LiveTail, conninfo: str) -> None:
     try:
         wanted = stream_filter(dict(websocket.query_params), None)
     except Problem as problem:
@@ -146,11 +157,13 @@ async def websocket_stream(websocket: WebSocket, broadcast: Broadcast, conninfo:
         return
     await websocket.accept()
     try:
-        async for frames in events_for(broadcast, conninfo, wanted):
+        async for frames in events_for(tail, conninfo, wanted):
             if frames is None:
                 await websocket.send_text('{"kind":"ping"}')
                 continue
-            for item in frames:
-                await websocket.send_text(item.body.decode())
+            for frame in frames:
+                items = [frame] if isinstance(frame, Delta) else frame.wanted(wanted.key)
+                for item in items:
+                    await websocket.send_text(item.body.decode())
     except WebSocketDisconnect:
         return

@@ -1,10 +1,10 @@
 """The runtime: reacts to commands in the log by running Claude Code agents.
 
 It never receives calls from the gateway. It follows the log (LISTEN/NOTIFY)
-from its tracked position and, for each command, claims it (moves the
-position, committed) before acting, so a command is executed at most once
-even across restarts. What a restart cut short is recorded: on start-up,
-agents the log shows as working are recorded as interrupted, with the reason.
+from its tracked position and claims commands (runtime/claims.py) before
+acting, so a command is executed at most once even across restarts. What a
+restart cut short is recorded: on start-up, agents the log shows as working
+are recorded as interrupted, with the reason.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from domain import agent as a
 from domain import session as s
 from domain.application import EVENTS_TABLE, Podium
 from domain.codec import decode_state, event_class
+from runtime.claims import CommandClaims
 from runtime.control import SessionTeam
 from runtime.live import LiveFeed, NoViewers
 from runtime.orchestrator import Orchestrator
@@ -31,13 +32,6 @@ from runtime.settings import RuntimeSettings
 from runtime.worker import AgentWorker
 
 log = logging.getLogger(__name__)
-POSITION = "runtime"  # this consumer's row in projection_tracking
-COMMANDS = (
-    "domain.session:UserMessageSent",
-    "domain.agent:AgentCommanded",
-    "domain.agent:AgentInterruptRequested",
-    "domain.agent:AgentDeleted",
-)
 RESTART_REASON = "podium restarted while the agent was working"
 
 
@@ -51,6 +45,7 @@ class Runtime:
         self.live = live or NoViewers()
         self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=8, open=False)
         self.reads = ReadModels(self.pool)
+        self.claims = CommandClaims(conninfo)
         self.slots = asyncio.Semaphore(settings.max_agents)
         self.workers: dict[UUID, AgentWorker] = {}
         self.orchestrators: dict[UUID, Orchestrator] = {}
@@ -62,7 +57,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.pool.open()
-        await asyncio.to_thread(self._ensure_position)
+        await asyncio.to_thread(self.claims.ensure_position)
         await self.recover()
         self._loops = [
             asyncio.create_task(self._follow_log(), name="runtime: follow the log"),
@@ -83,12 +78,13 @@ class Runtime:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._loops, *self._tasks, return_exceptions=True)
+        await asyncio.to_thread(self.claims.close)
         await self.pool.close()
 
     async def recover(self) -> None:
         """Record as interrupted the agents a previous runtime left working."""
         await self.reads.caught_up(timeout=30)
-        pending = await asyncio.to_thread(self._pending_commands)
+        pending = await asyncio.to_thread(self.claims.pending_agents)
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT agent_id FROM agents WHERE status IN ('working', 'queued')"
@@ -103,55 +99,26 @@ class Runtime:
 
     # --- following the log ------------------------------------------------------
 
-    def _ensure_position(self) -> None:
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            conn.execute(
-                "INSERT INTO projection_tracking (projection, notification_id) "
-                "SELECT %s, coalesce(max(notification_id), 0) FROM podium_events "
-                "ON CONFLICT DO NOTHING",
-                (POSITION,),
-            )
-
-    def _pending_commands(self) -> set[UUID]:
-        """Agents with commands after our position: they will run now, not be recovered."""
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            rows = conn.execute(
-                f"SELECT DISTINCT originator_id FROM {EVENTS_TABLE} "
-                "WHERE topic = 'domain.agent:AgentCommanded' AND notification_id > "
-                "(SELECT notification_id FROM projection_tracking WHERE projection = %s)",
-                (POSITION,),
-            ).fetchall()
-        return {row[0] for row in rows}
-
-    def _claim(self, limit: int = 500) -> list[tuple[int, UUID, int, str, bytes]]:
-        """Take the next commands: move our position past them, committed, before acting."""
-        with psycopg.connect(self.conninfo) as conn, conn.transaction():
-            row = conn.execute(
-                "SELECT notification_id FROM projection_tracking WHERE projection = %s FOR UPDATE",
-                (POSITION,),
-            ).fetchone()
-            position = row[0] if row else 0
-            rows = conn.execute(
-                f"SELECT notification_id, originator_id, originator_version, topic, state "
-                f"FROM {EVENTS_TABLE} WHERE notification_id > %s "
-                "ORDER BY notification_id LIMIT %s",
-                (position, limit),
-            ).fetchall()
-            if rows:
-                conn.execute(
-                    "UPDATE projection_tracking SET notification_id = %s WHERE projection = %s",
-                    (rows[-1][0], POSITION),
-                )
-        return [r for r in rows if r[3] in COMMANDS]
-
     async def _follow_log(self) -> None:
+        """React to commands as they are appended, for as long as the runtime runs:
+        a lost database connection is retried, not the end of the runtime."""
+        while not self._stopping.is_set():
+            try:
+                await self._react_to_commands()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("lost the log; reconnecting in a second")
+                await asyncio.sleep(1)
+
+    async def _react_to_commands(self) -> None:
         async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
             while not self._stopping.is_set():
-                commands = await asyncio.to_thread(self._claim)
+                commands = await asyncio.to_thread(self.claims.claim)
                 for notification_id, stream_id, version, topic, state in commands:
                     try:
-                        await self._dispatch(stream_id, version, topic, bytes(state))
+                        await self._dispatch(stream_id, version, topic, state)
                     except Exception:
                         log.exception("could not react to event %s", notification_id)
                 if not commands:

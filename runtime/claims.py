@@ -1,0 +1,113 @@
+"""Claiming commands from the log: each one executed at most once.
+
+The runtime's position in the log is a row of ``projection_tracking``.
+Claiming moves it past the next commands, committed, before the runtime acts
+on them: a command whose claim committed is never claimed again, by this
+runtime after a restart or by another runtime on the same database (the row
+is locked while it moves).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from domain.application import EVENTS_TABLE
+
+POSITION = "runtime"  # this consumer's row in projection_tracking
+COMMANDS = (
+    "domain.session:UserMessageSent",
+    "domain.agent:AgentCommanded",
+    "domain.agent:AgentInterruptRequested",
+    "domain.agent:AgentDeleted",
+)
+Command = tuple[int, UUID, int, str, bytes]  # notification id, stream, version, topic, state
+
+
+class CommandClaims:
+    """Claims commands on a connection of its own, kept open between claims
+    (the runtime claims on every append it hears of)."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+
+    def ensure_position(self) -> None:
+        """Start a runtime that never ran here at the log's end, not its beginning."""
+        conn = self._connected()
+        with conn.transaction():
+            conn.execute(
+                "INSERT INTO projection_tracking (projection, notification_id) "
+                f"SELECT %s, coalesce(max(notification_id), 0) FROM {EVENTS_TABLE} "
+                "ON CONFLICT DO NOTHING",
+                (POSITION,),
+            )
+
+    def pending_agents(self) -> set[UUID]:
+        """Agents with commands past the position: they will run, not be recovered."""
+        conn = self._connected()
+        with conn.transaction():
+            rows = conn.execute(
+                f"SELECT DISTINCT originator_id FROM {EVENTS_TABLE} "
+                "WHERE topic = 'domain.agent:AgentCommanded' AND notification_id > "
+                "(SELECT notification_id FROM projection_tracking WHERE projection = %s)",
+                (POSITION,),
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def claim(self, limit: int = 500) -> list[Command]:
+        """Take the next commands: move the position past them, committed, before acting.
+
+        The position moves to the log's head as it was read, not just to the
+        last command: the events between are not commands, and reading them
+        again on every claim would cost a read of the whole log since the last
+        command. (Ids commit in order, so nothing below the head can appear later.)
+        """
+        conn = self._connected()
+        try:
+            with conn.transaction():
+                row = conn.execute(
+                    "SELECT notification_id FROM projection_tracking "
+                    "WHERE projection = %s FOR UPDATE",
+                    (POSITION,),
+                ).fetchone()
+                position = row[0] if row else 0
+                head = conn.execute(
+                    f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
+                ).fetchone()
+                until = head[0] if head else position
+                if until <= position:
+                    return []
+                commands: list[Command] = conn.execute(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    f"FROM {EVENTS_TABLE} WHERE notification_id > %s AND notification_id <= %s "
+                    "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
+                    (position, until, list(COMMANDS), limit),
+                ).fetchall()
+                if len(commands) == limit:
+                    until = commands[-1][0]
+                conn.execute(
+                    "UPDATE projection_tracking SET notification_id = %s WHERE projection = %s",
+                    (until, POSITION),
+                )
+        except psycopg.OperationalError:
+            self.close()  # a new connection next time
+            raise
+        return [
+            (i, stream, version, topic, bytes(state))
+            for i, stream, version, topic, state in commands
+        ]
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _connected(self) -> psycopg.Connection[tuple[Any, ...]]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = psycopg.connect(
+                self.conninfo, autocommit=True, application_name="podium runtime claims"
+            )
+        return self._conn
