@@ -24,6 +24,7 @@ import psutil
 import psycopg
 from _database import add_database_argument, print_result, rounded, scratch_database
 
+from gateway.loop import run as run_event_loop
 from gateway.system import System, SystemConfig
 
 TASK = "create a simple hello world app"
@@ -133,7 +134,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="podium-bench-agents-") as tmp:
         os.chmod(tmp, 0o755)
         with scratch_database(args.database_url) as conninfo:
-            figures = asyncio.run(run(conninfo, args.agents, Path(tmp) / "work"))
+            figures = run_event_loop(run(conninfo, args.agents, Path(tmp) / "work"))
     per_agent = figures["peak_cli_mb"] / max(figures["peak_cli_processes"], 1)
     rate = figures["events"] / figures["wall_s"]
     clis = figures["peak_cli_processes"]

@@ -24,6 +24,7 @@ from uuid import UUID
 
 from _database import add_database_argument, percentile, print_result, rounded, scratch_database
 
+from gateway.loop import run as run_event_loop
 from gateway.serve import ServeOptions, running_gateway
 from gateway.system import SystemConfig
 
@@ -79,7 +80,7 @@ def viewers(url: str, path: str, clients: int, seconds: float, out: multiprocess
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    asyncio.run(main())
+    run_event_loop(main())
     out.put([arrivals(chunks) for chunks in streams])
 
 
@@ -152,7 +153,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="podium-bench-fanout-") as tmp:
         os.chmod(tmp, 0o755)
         with scratch_database(args.database_url) as conninfo:
-            figures = asyncio.run(run(conninfo, args.clients, args.rate, args.seconds, Path(tmp)))
+            figures = run_event_loop(
+                run(conninfo, args.clients, args.rate, args.seconds, Path(tmp))
+            )
     rate, p50, p99 = figures["achieved_rate"], figures["p50_ms"], figures["p99_ms"]
     print(f"viewers:   {args.clients} SSE streams (in a separate process)")
     print(f"appended:  {figures['events']:,} events at {rate:,.0f}/s for {args.seconds:.0f} s")

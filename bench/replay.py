@@ -21,6 +21,7 @@ from _database import add_database_argument, print_result, rounded, scratch_data
 
 from domain.application import Podium
 from domain.events import Usage
+from gateway.loop import run as run_event_loop
 from gateway.serve import ServeOptions, running_gateway
 from gateway.system import SystemConfig
 
@@ -91,7 +92,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="podium-bench-replay-") as tmp:
         os.chmod(tmp, 0o755)
         with scratch_database(args.database_url) as conninfo:
-            figures = asyncio.run(run(conninfo, args.events, Path(tmp)))
+            figures = run_event_loop(run(conninfo, args.events, Path(tmp)))
     print(f"session:     {figures['events']:,} events, paged {PAGE} at a time over HTTP")
     print(f"first page:  {figures['first_page_ms']:.1f} ms")
     rate = figures["events"] / figures["all_s"]

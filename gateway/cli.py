@@ -9,7 +9,6 @@ one line on stderr with a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import signal
@@ -24,6 +23,7 @@ import psycopg
 from domain.errors import DomainError
 from gateway.audit import AuditError, list_queries, parse_params, run_named, run_sql
 from gateway.database import DatabaseUnavailable, default_data_dir, open_database
+from gateway.loop import run as run_event_loop
 from gateway.output import Format, print_result
 from gateway.progress import ProgressBar
 from gateway.tail import EventFilter, LogTail
@@ -139,7 +139,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     log_file = setup_logging(options.log_dir)
     print(f"podium: logging to {log_file}", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config, options))
+        run_event_loop(serve(config, options))
     return 0
 
 
@@ -164,7 +164,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             await chat(system, messages, session_id, wait_for_agents=not args.no_wait)
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        run_event_loop(run())
     return 0
 
 

@@ -78,5 +78,6 @@ def empty_database_url(pg_admin: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+def anyio_backend() -> tuple[str, dict[str, bool]]:
+    """Async tests run on the event loop podium runs on (gateway/loop.py)."""
+    return ("asyncio", {"use_uvloop": True})

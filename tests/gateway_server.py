@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.application import Podium
+from gateway.loop import run as run_event_loop
 from gateway.serve import RunningGateway, ServeOptions, running_gateway
 from gateway.system import SystemConfig
 
@@ -65,7 +66,7 @@ def serve_in_thread(database_url: str, tmp_path: Path) -> Iterator[Served]:
 
     def run() -> None:
         try:
-            asyncio.run(main())
+            run_event_loop(main())
         except BaseException as error:  # surfaced to the test
             errors.append(error)
             ready.set()
