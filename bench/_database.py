@@ -23,6 +23,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from domain.application import EVENTS_TABLE
 from gateway.database import open_database
 from projections.schema import migrate
 
@@ -88,6 +89,13 @@ def describe_server(conninfo: str, embedded: bool) -> str:
         f"server: {where}, PostgreSQL {version[0] if version else '?'}; "
         f"database {params.get('dbname')} (scratch, dropped at the end); {shown}"
     )
+
+
+def settle(conninfo: str) -> None:
+    """VACUUM ANALYZE the event store, as autovacuum would have by the time a log
+    this size had been written: the planner then knows the table's size."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"VACUUM (ANALYZE) {EVENTS_TABLE}")
 
 
 def setting(conninfo: str, name: str) -> str:

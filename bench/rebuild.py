@@ -28,7 +28,13 @@ from pathlib import Path
 from uuid import UUID
 
 import psycopg
-from _database import add_database_argument, describe_server, print_result, scratch_database
+from _database import (
+    add_database_argument,
+    describe_server,
+    print_result,
+    scratch_database,
+    settle,
+)
 
 from domain.agent import Agent
 from domain.application import EVENTS_TABLE, Podium
@@ -276,8 +282,7 @@ def build_log(conninfo: str, events: int, sessions: int, agents: int) -> tuple[i
             written = LogBuilder(app, conn, events).build(sessions, agents)
     finally:
         app.close()
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"VACUUM (ANALYZE) {EVENTS_TABLE}")  # as autovacuum would have, by now
+    settle(conninfo)
     return written, time.perf_counter() - began
 
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _database import add_database_argument, print_result, rounded, scratch_database
+from _database import add_database_argument, print_result, rounded, scratch_database, settle
 
 from domain.application import Podium
 from domain.events import Usage
@@ -64,6 +64,7 @@ async def run(conninfo: str, events: int, tmp: Path) -> dict[str, float]:
     cwd = tmp / "work"
     cwd.mkdir(parents=True)
     session = await asyncio.to_thread(build_session, conninfo, events, cwd)
+    await asyncio.to_thread(settle, conninfo)
     config = SystemConfig(cwd=cwd, database_url=conninfo, data_dir=tmp / "data", demo=True)
     options = ServeOptions("127.0.0.1", 0, None, None, "memory://", tmp / "logs")
     async with (

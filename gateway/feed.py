@@ -25,6 +25,7 @@ import msgspec
 import psycopg
 from broadcaster import Broadcast
 from psycopg import sql
+from psycopg_pool import ConnectionPool
 
 from domain.application import EVENTS_TABLE
 from gateway.event_json import Routed, routed, view_of
@@ -38,14 +39,23 @@ DELTAS = "podium-deltas"
 PAGE = 1_000
 
 
-def read_routed(conninfo: str, after: int, limit: int = PAGE) -> list[Routed]:
+LogReads = ConnectionPool[psycopg.Connection[tuple[Any, ...]]]
+
+
+def log_reads(conninfo: str) -> LogReads:
+    """The connections a gateway reads pages of the log on (opened by the caller):
+    kept open, because a new connection costs more than reading a page."""
+    return ConnectionPool(conninfo, min_size=1, max_size=4, open=False, name="gateway log reads")
+
+
+def read_routed(reads: LogReads, after: int, limit: int = PAGE) -> list[Routed]:
     """Events after ``after``, each encoded as the browser sees it."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with reads.connection() as conn:
         return routed_after(conn, AgentDirectory(), after, limit)
 
 
 def session_page(
-    conninfo: str, session_id: UUID, after: int, limit: int
+    reads: LogReads, session_id: UUID, after: int, limit: int
 ) -> tuple[list[Routed], int]:
     """A page of one session's events (its own stream and its agents'), and the
     notification id up to which the page is complete.
@@ -54,7 +64,7 @@ def session_page(
     only events up to that point, so an agent created later cannot have its
     events skipped by a page computed before it was known.
     """
-    with psycopg.connect(conninfo) as conn, conn.transaction():
+    with reads.connection() as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         applied = conn.execute(
             "SELECT notification_id FROM projection_tracking WHERE projection = 'agents'"

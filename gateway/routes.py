@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket
 
 from domain.application import Podium
 from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession, read_body
-from gateway.feed import session_page
+from gateway.feed import LogReads, session_page
 from gateway.live_tail import LiveTail
 from gateway.problems import Problem
 from gateway.reads import (
@@ -49,13 +49,13 @@ class Routes:
     def __init__(
         self,
         app: Podium,
-        conninfo: str,
+        log_pages: LogReads,
         pool: AsyncConnectionPool,
         tail: LiveTail,
         default_cwd: Path,
     ) -> None:
         self.app = app
-        self.conninfo = conninfo
+        self.log_pages = log_pages
         self.tail = tail
         self.default_cwd = default_cwd
         self.queries = ReadModelQueries(pool)
@@ -188,7 +188,7 @@ class Routes:
         session_id = session_id_of(request)
         await self.queries.session(session_id)
         after, limit = self._paging(request)
-        page, head = await asyncio.to_thread(session_page, self.conninfo, session_id, after, limit)
+        page, head = await asyncio.to_thread(session_page, self.log_pages, session_id, after, limit)
         next_after = page[-1].id if len(page) == limit else None
         # Each event is already JSON: splice them in rather than decode and encode again.
         tail = _encoder.encode({"next_after": next_after, "head": head})
@@ -196,7 +196,7 @@ class Routes:
         return Response(body, media_type="application/json")
 
     async def stream(self, request: Request) -> StreamingResponse:
-        return sse_response(request, self.tail, self.conninfo)
+        return sse_response(request, self.tail, self.log_pages)
 
     async def websocket(self, websocket: WebSocket) -> None:
-        await websocket_stream(websocket, self.tail, self.conninfo)
+        await websocket_stream(websocket, self.tail, self.log_pages)

@@ -24,7 +24,7 @@ import uvicorn
 from broadcaster import Broadcast
 
 from gateway.app import create_app
-from gateway.feed import BroadcastDeltas, LogFeed, relaying_deltas
+from gateway.feed import BroadcastDeltas, LogFeed, log_reads, relaying_deltas
 from gateway.live_tail import LiveTail
 from gateway.routes import Routes
 from gateway.system import System, SystemConfig
@@ -89,11 +89,13 @@ async def running_gateway(
     ):
         feed = LogFeed(system.conninfo, tail)
         await feed.start()
+        log_pages = log_reads(system.conninfo)
+        await asyncio.to_thread(log_pages.open, wait=True)
         # podium owns Ctrl-C and SIGTERM, so shutdown runs in order.
         server = EmbeddedServer(
             uvicorn.Config(
                 create_app(
-                    Routes(system.app, system.conninfo, system.runtime.pool, tail, config.cwd),
+                    Routes(system.app, log_pages, system.runtime.pool, tail, config.cwd),
                     token,
                 ),
                 host=options.host,
@@ -119,6 +121,7 @@ async def running_gateway(
             server.cut_open_streams()  # event streams never end by themselves
             await asyncio.gather(serving, return_exceptions=True)
             await feed.stop()
+            await asyncio.to_thread(log_pages.close)
 
 
 async def serve(config: SystemConfig, options: ServeOptions) -> None:

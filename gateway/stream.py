@@ -19,7 +19,7 @@ from starlette.responses import StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from domain.names import AGENT_NAME
-from gateway.feed import read_routed
+from gateway.feed import LogReads, read_routed
 from gateway.live_tail import Delta, Entry, FilterKey, LiveTail, LogBatch
 from gateway.problems import Problem
 
@@ -79,7 +79,9 @@ def stream_filter(params: dict[str, str], last_event_id: str | None) -> StreamFi
 Frames = list[Entry] | None  # None: time for a heartbeat
 
 
-async def events_for(tail: LiveTail, conninfo: str, wanted: StreamFilter) -> AsyncIterator[Frames]:
+async def events_for(
+    tail: LiveTail, reads: LogReads, wanted: StreamFilter
+) -> AsyncIterator[Frames]:
     """What a viewer should get, in order: its backlog from the store, then the
     live tail, as much of it at a time as has arrived since the last write.
 
@@ -91,14 +93,14 @@ async def events_for(tail: LiveTail, conninfo: str, wanted: StreamFilter) -> Asy
     cursor = tail.cursor  # first, so nothing appended from now on can be missed
     position = wanted.after if wanted.after is not None else tail.last_id
     if wanted.after is not None:
-        async for batch in _stored_after(conninfo, position):
+        async for batch in _stored_after(reads, position):
             yield [batch]
             position = batch.last_id
     while True:
         entries = tail.since(cursor)
         if entries is None:  # fell behind what the tail keeps
             cursor = tail.cursor
-            async for batch in _stored_after(conninfo, position):
+            async for batch in _stored_after(reads, position):
                 yield [batch]
                 position = batch.last_id
             continue
@@ -119,9 +121,9 @@ async def events_for(tail: LiveTail, conninfo: str, wanted: StreamFilter) -> Asy
             yield frames
 
 
-async def _stored_after(conninfo: str, position: int) -> AsyncIterator[LogBatch]:
+async def _stored_after(reads: LogReads, position: int) -> AsyncIterator[LogBatch]:
     """The stored events after ``position``, a page at a time, up to the log's end."""
-    while page := await asyncio.to_thread(read_routed, conninfo, position):
+    while page := await asyncio.to_thread(read_routed, reads, position):
         batch = LogBatch(tuple(page))
         yield batch
         position = batch.last_id
@@ -133,12 +135,12 @@ def sse_chunk(frames: Frames, key: FilterKey) -> bytes:
     return b"".join(frame.sse if isinstance(frame, Delta) else frame.sse(key) for frame in frames)
 
 
-def sse_response(request: Request, tail: LiveTail, conninfo: str) -> StreamingResponse:
+def sse_response(request: Request, tail: LiveTail, reads: LogReads) -> StreamingResponse:
     wanted = stream_filter(dict(request.query_params), request.headers.get("last-event-id"))
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
-        async for frames in events_for(tail, conninfo, wanted):
+        async for frames in events_for(tail, reads, wanted):
             if chunk := sse_chunk(frames, wanted.key):
                 yield chunk
 
@@ -149,7 +151,7 @@ def sse_response(request: Request, tail: LiveTail, conninfo: str) -> StreamingRe
     )
 
 
-async def websocket_stream(websocket: WebSocket, tail: LiveTail, conninfo: str) -> None:
+async def websocket_stream(websocket: WebSocket, tail: LiveTail, reads: LogReads) -> None:
     try:
         wanted = stream_filter(dict(websocket.query_params), None)
     except Problem as problem:
@@ -157,7 +159,7 @@ async def websocket_stream(websocket: WebSocket, tail: LiveTail, conninfo: str) 
         return
     await websocket.accept()
     try:
-        async for frames in events_for(tail, conninfo, wanted):
+        async for frames in events_for(tail, reads, wanted):
             if frames is None:
                 await websocket.send_text('{"kind":"ping"}')
                 continue

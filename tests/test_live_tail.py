@@ -4,13 +4,13 @@ their pace, and the partial text relayed from the broadcaster."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from broadcaster import Broadcast
 
 from domain.application import Podium
-from gateway.feed import BroadcastDeltas, read_routed, relaying_deltas
+from gateway.feed import BroadcastDeltas, LogReads, log_reads, read_routed, relaying_deltas
 from gateway.live_tail import Delta, LiveTail, LogBatch
 from gateway.stream import Frames, StreamFilter, events_for, sse_chunk
 
@@ -27,6 +27,12 @@ async def _next(viewer: AsyncIterator[Frames]) -> Frames:
     return await asyncio.wait_for(anext(viewer), timeout=10)
 
 
+@pytest.fixture
+def pages(database_url: str) -> Iterator[LogReads]:
+    with log_reads(database_url) as pool:
+        yield pool
+
+
 def _session_with_log_entries(conninfo: str, saves: int) -> str:
     app = Podium(conninfo)
     try:
@@ -39,13 +45,13 @@ def _session_with_log_entries(conninfo: str, saves: int) -> str:
 
 
 async def test_a_viewer_that_falls_behind_the_tail_catches_up_from_the_store(
-    database_url: str,
+    database_url: str, pages: LogReads
 ) -> None:
     _session_with_log_entries(database_url, saves=6)
-    stored = read_routed(database_url, 0)
+    stored = read_routed(pages, 0)
     everything = [item.id for item in stored]
     tail = LiveTail(capacity_bytes=1)  # keeps only the newest entry
-    viewer = events_for(tail, database_url, StreamFilter(None, None, None, None))
+    viewer = events_for(tail, pages, StreamFilter(None, None, None, None))
     waiting = asyncio.ensure_future(_next(viewer))
     await asyncio.sleep(0.05)  # the viewer is at the tail's end, waiting
     for start in range(0, len(stored), 2):  # three batches arrive before it runs again
@@ -56,13 +62,15 @@ async def test_a_viewer_that_falls_behind_the_tail_catches_up_from_the_store(
     assert received == everything
 
 
-async def test_live_batches_skip_what_the_backlog_already_sent(database_url: str) -> None:
+async def test_live_batches_skip_what_the_backlog_already_sent(
+    database_url: str, pages: LogReads
+) -> None:
     _session_with_log_entries(database_url, saves=3)
-    stored = read_routed(database_url, 0)
+    stored = read_routed(pages, 0)
     tail = LiveTail()
     # The feed is behind the store: the live batch repeats events the backlog has.
     resume_at = stored[0].id
-    viewer = events_for(tail, database_url, StreamFilter(None, None, None, resume_at))
+    viewer = events_for(tail, pages, StreamFilter(None, None, None, resume_at))
     backlog = _ids(await _next(viewer))
     assert backlog == [item.id for item in stored[1:]]
     tail.append_events(stored)
@@ -71,25 +79,27 @@ async def test_live_batches_skip_what_the_backlog_already_sent(database_url: str
     assert frames is not None and _ids(frames) == [] and isinstance(frames[0], Delta)
 
 
-async def test_viewers_with_the_same_filter_share_one_encoding(database_url: str) -> None:
+async def test_viewers_with_the_same_filter_share_one_encoding(
+    database_url: str, pages: LogReads
+) -> None:
     session = _session_with_log_entries(database_url, saves=2)
     tail = LiveTail()
     wanted = StreamFilter(session, None, None, None)
-    viewers = [events_for(tail, database_url, wanted) for _ in range(2)]
+    viewers = [events_for(tail, pages, wanted) for _ in range(2)]
     waiting = [asyncio.ensure_future(_next(v)) for v in viewers]
     await asyncio.sleep(0.05)
-    tail.append_events(read_routed(database_url, 0))
+    tail.append_events(read_routed(pages, 0))
     first, second = [await w for w in waiting]
     chunk = sse_chunk(first, wanted.key)
     assert chunk is sse_chunk(second, wanted.key)
     assert chunk.count(b"event: event\n") == 3  # SessionStarted and two log entries
 
 
-async def test_partial_text_travels_through_the_broadcaster_as_json() -> None:
+async def test_partial_text_travels_through_the_broadcaster_as_json(pages: LogReads) -> None:
     tail = LiveTail()
     async with Broadcast("memory://") as broadcast, relaying_deltas(broadcast, tail):
         wanted = StreamFilter("s-1", None, None, None)
-        viewer = events_for(tail, "unused: no backlog is asked for", wanted)
+        viewer = events_for(tail, pages, wanted)
         waiting = asyncio.ensure_future(_next(viewer))
         await asyncio.sleep(0.05)
         deltas = BroadcastDeltas(broadcast)
