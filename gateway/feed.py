@@ -24,13 +24,12 @@ from uuid import UUID
 import msgspec
 import psycopg
 from broadcaster import Broadcast
-from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from domain.application import EVENTS_TABLE
 from gateway.event_json import Routed, routed, view_of
 from gateway.live_tail import LiveTail, delta_from_json
 from projections.directory import AgentDirectory
+from projections.following import keep_following, listening
 from projections.log import SELECT_EVENTS, Connection, decode_rows, head, read_events
 
 log = logging.getLogger(__name__)
@@ -127,14 +126,7 @@ class LogFeed:
             return head(conn)
 
     async def _follow(self) -> None:
-        while True:
-            try:
-                await self._listen()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("lost the log; reconnecting")
-                await asyncio.sleep(1)
+        await keep_following(self._listen, "the gateway's feed")
 
     async def _listen(self) -> None:
         # One connection and one agent directory for the feed's whole life: a
@@ -147,8 +139,7 @@ class LogFeed:
             reader.close()
 
     async def _publish_as_appended(self, reader: Connection, directory: AgentDirectory) -> None:
-        async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
-            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
+        async with listening(self.conninfo) as appends:
             while True:
                 while batch := await asyncio.to_thread(
                     routed_after, reader, directory, self.position
@@ -156,10 +147,7 @@ class LogFeed:
                     # One entry per batch: each viewer wakes once, not once per event.
                     self.tail.append_events(batch)
                     self.position = batch[-1].id
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(1.0):
-                        async for _ in conn.notifies():
-                            break
+                await appends.wait()
 
 
 class BroadcastDeltas:

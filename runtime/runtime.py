@@ -15,14 +15,13 @@ import logging
 import time
 from uuid import UUID
 
-import psycopg
-from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from domain import agent as a
 from domain import session as s
-from domain.application import EVENTS_TABLE, Podium
+from domain.application import Podium
 from domain.codec import decode_state, event_class
+from projections.following import keep_following, listening
 from runtime.claims import CommandClaims
 from runtime.control import SessionTeam
 from runtime.live import LiveFeed, NoViewers
@@ -102,18 +101,10 @@ class Runtime:
     async def _follow_log(self) -> None:
         """React to commands as they are appended, for as long as the runtime runs:
         a lost database connection is retried, not the end of the runtime."""
-        while not self._stopping.is_set():
-            try:
-                await self._react_to_commands()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("lost the log; reconnecting in a second")
-                await asyncio.sleep(1)
+        await keep_following(self._react_to_commands, "the runtime")
 
     async def _react_to_commands(self) -> None:
-        async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
-            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
+        async with listening(self.conninfo) as appends:
             while not self._stopping.is_set():
                 commands = await asyncio.to_thread(self.claims.claim)
                 for notification_id, stream_id, version, topic, state in commands:
@@ -122,10 +113,7 @@ class Runtime:
                     except Exception:
                         log.exception("could not react to event %s", notification_id)
                 if not commands:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(1.0):
-                            async for _ in conn.notifies():
-                                break
+                    await appends.wait()
 
     async def _dispatch(self, stream_id: UUID, version: int, topic: str, state: bytes) -> None:
         cls = event_class(topic)

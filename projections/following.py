@@ -1,0 +1,63 @@
+"""Following the log as it grows: woken by appends, and back after failures.
+
+Every consumer that follows the log live (the gateway's feed, the runtime)
+does the same two things: wait until something is appended, which the
+store's insert announces with NOTIFY, and carry on after the database went
+away for a while. Both live here so they behave the same everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+import psycopg
+from psycopg import sql
+
+from domain.application import EVENTS_TABLE
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A notification can be missed (one sent while reconnecting); waking at least
+# this often bounds what that costs.
+WAKE_AT_LEAST_EVERY = 1.0
+RETRY_AFTER = 1.0
+
+
+class Appends:
+    """Waits for appends to the log, announced on the events table's channel."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[tuple[object, ...]]) -> None:
+        self.conn = conn
+
+    async def wait(self) -> None:
+        """Return once something was appended, or after a second at the latest."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(WAKE_AT_LEAST_EVERY):
+                async for _ in self.conn.notifies():
+                    break
+
+
+@contextlib.asynccontextmanager
+async def listening(conninfo: str) -> AsyncIterator[Appends]:
+    """Listen for appends on a connection of its own, closed at the end."""
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
+        yield Appends(conn)
+
+
+async def keep_following(follow: Callable[[], Awaitable[T]], who: str) -> T:
+    """Run ``follow`` until it returns; when it fails (the database went away,
+    a connection broke), say so and run it again a second later."""
+    while True:
+        try:
+            return await follow()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s lost the log; following it again in a second", who)
+            await asyncio.sleep(RETRY_AFTER)
