@@ -139,7 +139,7 @@ class LogFeed:
             reader.close()
 
     async def _publish_as_appended(self, reader: Connection, directory: AgentDirectory) -> None:
-        async with listening(self.conninfo) as appends:
+        async with listening(self.conninfo, "podium gateway feed") as appends:
             while True:
                 while batch := await asyncio.to_thread(
                     routed_after, reader, directory, self.position

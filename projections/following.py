@@ -43,9 +43,12 @@ class Appends:
 
 
 @contextlib.asynccontextmanager
-async def listening(conninfo: str) -> AsyncIterator[Appends]:
-    """Listen for appends on a connection of its own, closed at the end."""
-    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+async def listening(conninfo: str, who: str) -> AsyncIterator[Appends]:
+    """Listen for appends on a connection of its own (named ``who`` in
+    pg_stat_activity), closed at the end."""
+    async with await psycopg.AsyncConnection.connect(
+        conninfo, autocommit=True, application_name=who
+    ) as conn:
         await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
         yield Appends(conn)
 

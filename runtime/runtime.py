@@ -104,7 +104,7 @@ class Runtime:
         await keep_following(self._react_to_commands, "the runtime")
 
     async def _react_to_commands(self) -> None:
-        async with listening(self.conninfo) as appends:
+        async with listening(self.conninfo, "podium runtime") as appends:
             while not self._stopping.is_set():
                 commands = await asyncio.to_thread(self.claims.claim)
                 for notification_id, stream_id, version, topic, state in commands:

@@ -226,6 +226,21 @@ async def test_delete_an_agent(system: System) -> None:
     await until(system, "SELECT count(*) FROM agents WHERE name = 'alice' AND incarnation = 1")
 
 
+async def test_the_runtime_follows_the_log_again_after_its_connections_are_cut(
+    system: System,
+) -> None:
+    session_id = await start(system)
+    await say(system, session_id, "Create an agent called alice")
+    cut = await rows(
+        system,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name IN ('podium runtime', 'podium runtime claims')",
+    )
+    assert len(cut) == 2  # the connection it listens on, the one it claims on
+    await say(system, session_id, "Create an agent called bob")
+    await until(system, "SELECT count(*) FROM agents WHERE name = 'bob'")
+
+
 async def test_two_agents_work_at_once(system: System) -> None:
     session_id = await start(system)
     await say(system, session_id, "Create an agent called alice")
