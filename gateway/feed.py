@@ -24,8 +24,10 @@ from uuid import UUID
 import msgspec
 import psycopg
 from broadcaster import Broadcast
+from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
+from domain.system_log import SystemLogged
 from gateway.event_json import Routed, routed, view_of
 from gateway.live_tail import LiveTail, delta_from_json
 from projections.directory import AgentDirectory
@@ -53,10 +55,19 @@ def read_routed(reads: LogReads, after: int, limit: int = PAGE) -> list[Routed]:
         return routed_after(conn, AgentDirectory(), after, limit)
 
 
+SYSTEM_LOGGED = get_topic(SystemLogged)
+# A system log entry that names the session (the JSON is parsed for those only).
+NAMES_THE_SESSION = (
+    f"(topic = '{SYSTEM_LOGGED}' "
+    "AND convert_from(state, 'UTF8')::jsonb -> 'payload' ->> 'session_id' = %s)"
+)
+
+
 def session_page(
     reads: LogReads, session_id: UUID, after: int, limit: int
 ) -> tuple[list[Routed], int]:
-    """A page of one session's events (its own stream and its agents'), and the
+    """A page of one session's events (its own stream, its agents' and the system
+    log entries that name it: what its live stream carries), and the
     notification id up to which the page is complete.
 
     One snapshot: the agents read model as far as it has applied the log, and
@@ -78,8 +89,9 @@ def session_page(
         with conn.cursor(binary=True) as cur:
             cur.execute(
                 SELECT_EVENTS + " WHERE notification_id > %s AND notification_id <= %s "
-                "AND originator_id = ANY(%s) ORDER BY notification_id LIMIT %s",
-                (after, until, streams, limit),
+                f"AND (originator_id = ANY(%s) OR {NAMES_THE_SESSION}) "
+                "ORDER BY notification_id LIMIT %s",
+                (after, until, streams, str(session_id), limit),
             )
             events = decode_rows(cur.fetchall())
         directory = AgentDirectory()

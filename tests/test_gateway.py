@@ -172,6 +172,25 @@ def test_sse_resumes_with_no_gap_and_no_duplicate(
     assert received == truth
 
 
+def test_a_sessions_pages_hold_what_its_stream_carries(
+    served: Served, client: httpx.Client
+) -> None:
+    session = new_session(client)
+    _log_some(served, session, 2)  # system log entries naming the session
+    served.app.write_system_log("info", "about nothing in particular")
+    created = client.post(f"/api/sessions/{session}/agents", json={"name": "alice"})
+    assert created.status_code == 201, created.text
+    wanted = 4  # SessionStarted, two log entries, AgentCreated
+    streamed = sse_ids(served, session, 0, wanted)
+
+    def paged() -> list[int]:
+        page = client.get(f"/api/sessions/{session}/events", params={"limit": 100}).json()
+        return [event["id"] for event in page["events"]]
+
+    until(lambda: len(paged()) >= wanted)
+    assert paged() == streamed
+
+
 def test_the_stream_carries_live_events_and_heartbeat_frames(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=30) as http:
         session = new_session(http)
