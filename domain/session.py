@@ -40,9 +40,12 @@ class Session(Aggregate):
             raise SessionIsEnded(self.id)
 
     def send_user_message(self, text: str) -> None:
+        """A message for the orchestrator; one to an interrupted session resumes it."""
         self.check_open()
         if not text.strip():
             raise EmptyText("a message")
+        if self.status == "interrupted":
+            self.trigger_event(SessionResumed, payload=ReasonV1(reason="a new message"))
         self.trigger_event(UserMessageSent, payload=UserMessageSentV1(text=text))
 
     def record_reply(self, text: str) -> None:
@@ -77,6 +80,7 @@ class Session(Aggregate):
         self.trigger_event(TurnCompleted, payload=payload)
 
     def interrupt(self, reason: str) -> None:
+        """The orchestrator's turn was cut short (a shutdown, a crash): say why."""
         self.check_open()
         self.trigger_event(SessionInterrupted, payload=ReasonV1(reason=reason))
 

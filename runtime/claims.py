@@ -17,8 +17,15 @@ import psycopg
 from domain.application import EVENTS_TABLE
 
 POSITION = "runtime"  # this consumer's row in projection_tracking
+# An orchestrator's turn: a message starts it; a result or an interruption ends it.
+MESSAGE = "domain.session:UserMessageSent"
+TURN_TOPICS = (
+    MESSAGE,
+    "domain.session:TurnCompleted",
+    "domain.session:SessionInterrupted",
+)
 COMMANDS = (
-    "domain.session:UserMessageSent",
+    MESSAGE,
     "domain.agent:AgentCommanded",
     "domain.agent:AgentInterruptRequested",
     "domain.agent:AgentDeleted",
@@ -56,6 +63,24 @@ class CommandClaims:
                 (POSITION,),
             ).fetchall()
         return {row[0] for row in rows}
+
+    def unanswered_sessions(self) -> set[UUID]:
+        """Sessions whose orchestrator took a message (claimed, at or below the
+        position) and neither finished its turn nor recorded why not."""
+        conn = self._connected()
+        with conn.transaction():
+            row = conn.execute(
+                "SELECT notification_id FROM projection_tracking WHERE projection = %s",
+                (POSITION,),
+            ).fetchone()
+            rows = conn.execute(
+                f"SELECT originator_id FROM {EVENTS_TABLE} WHERE topic = ANY(%s) "
+                "GROUP BY originator_id HAVING "
+                "max(notification_id) FILTER (WHERE topic = %s AND notification_id <= %s) > "
+                "coalesce(max(notification_id) FILTER (WHERE topic <> %s), 0)",
+                (list(TURN_TOPICS), MESSAGE, row[0] if row else 0, MESSAGE),
+            ).fetchall()
+        return {r[0] for r in rows}
 
     def claim(self, limit: int = 500) -> list[Command]:
         """Take the next commands: move the position past them, committed, before acting.

@@ -87,6 +87,17 @@ class Orchestrator:
             await self.client.query(expand_workflow(text, self.settings.cwd))
             await self._turn_done.wait()
 
+    @property
+    def answering(self) -> bool:
+        """A turn is in progress: a message was handed over and its result is due."""
+        return not self._turn_done.is_set()
+
+    async def interrupt(self, reason: str) -> None:
+        """Stop; a turn this cuts short is recorded as the session's interruption."""
+        if self.answering and self.journal.aggregate.status == "active":
+            await self.journal.write(lambda session: session.interrupt(reason))
+        await self.close()
+
     async def close(self) -> None:
         client, reader = self.client, self._reader
         self.client, self._reader = None, None

@@ -32,6 +32,7 @@ from runtime.worker import AgentWorker
 
 log = logging.getLogger(__name__)
 RESTART_REASON = "podium restarted while the agent was working"
+ANSWER_CUT_REASON = "podium restarted while the orchestrator was answering"
 
 
 class Runtime:
@@ -73,6 +74,8 @@ class Runtime:
                 await worker.interrupt(reason)
             await worker.close()
         for orchestrator in list(self.orchestrators.values()):
+            with contextlib.suppress(Exception):
+                await orchestrator.interrupt(reason)
             await orchestrator.close()
         for task in list(self._tasks):
             task.cancel()
@@ -95,6 +98,12 @@ class Runtime:
                 agent.interrupt(RESTART_REASON)
                 await asyncio.to_thread(self.app.save, agent)
                 log.info("recorded %s as interrupted: %s", agent.name, RESTART_REASON)
+        for session_id in await asyncio.to_thread(self.claims.unanswered_sessions):
+            session = await asyncio.to_thread(self.app.get_session, session_id)
+            if session.status == "active":
+                session.interrupt(ANSWER_CUT_REASON)
+                await asyncio.to_thread(self.app.save, session)
+                log.info("recorded session %s as interrupted: %s", session_id, ANSWER_CUT_REASON)
 
     # --- following the log ------------------------------------------------------
 

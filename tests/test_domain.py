@@ -123,6 +123,17 @@ def test_an_ended_session_takes_no_more_messages(app):
         app.create_agent(session.id, "alice")
 
 
+def test_a_message_to_an_interrupted_session_resumes_it(app):
+    session = app.start_session()
+    session.interrupt("podium is shutting down")
+    app.save(session)
+    app.send_user_message(session.id, "where were we?")
+    session = app.get_session(session.id)
+    assert session.status == "active"
+    kinds = [type(e).__name__ for e in app.events.get(session.id)]
+    assert kinds[-3:] == ["SessionInterrupted", "SessionResumed", "UserMessageSent"]
+
+
 def test_system_log_appends_across_application_instances(app, database_url):
     other = Podium(database_url)
     try:

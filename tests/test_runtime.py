@@ -381,6 +381,43 @@ async def _nothing(reason: str) -> None:
     return None
 
 
+async def _answering(system: System, session_id: UUID, text: str) -> None:
+    """Send a message and wait until the orchestrator is in the middle of its answer."""
+    await asyncio.to_thread(system.app.send_user_message, session_id, text)
+    deadline = time.monotonic() + 60
+    while not (
+        (orchestrator := system.runtime.orchestrators.get(session_id)) and orchestrator.answering
+    ):
+        assert time.monotonic() < deadline, "the orchestrator never started answering"
+        await asyncio.sleep(0.1)
+
+
+async def test_an_answer_cut_by_a_shutdown_or_a_crash_is_recorded_and_a_message_resumes(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with System(config(database_url, tmp_path)) as system:
+        first = await start(system)
+        await _answering(system, first, "slowly think about the plan")
+    async with System(config(database_url, tmp_path, "again")) as system:
+        second = await start(system)
+        await _answering(system, second, "slowly think about the plan")
+        # A crash: the process vanishes without its orderly shutdown.
+        system.runtime.orchestrators[second].interrupt = _nothing  # type: ignore[method-assign]
+    async with System(config(database_url, tmp_path, "after")) as system:
+        reasons = await until(
+            system,
+            "SELECT array_agg(payload->>'reason' ORDER BY notification_id) FROM events "
+            "WHERE event_type = 'SessionInterrupted' HAVING count(*) = 2",
+        )
+        assert reasons[0][0] == [
+            "podium is shutting down",
+            "podium restarted while the orchestrator was answering",
+        ]
+        await say(system, second, "Create an agent called alice")
+        (status,) = await until(system, "SELECT status FROM sessions WHERE session_id = %s", second)
+        assert status == ("active",)
+
+
 async def test_shutdown_interrupts_working_agents_and_records_it(
     database_url: str, tmp_path: Path
 ) -> None:
