@@ -113,9 +113,14 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     # The runtime (and the SDK under it) loads only for the commands that run agents.
+    from gateway.feed import BroadcastUnavailable, open_broadcast
     from gateway.serve import ServeOptions, serve, setup_logging
     from gateway.system import SystemConfig, demo_wanted
 
+    try:
+        open_broadcast(args.broadcast_url)
+    except BroadcastUnavailable as unusable:
+        raise UsageError(f"--broadcast-url: {unusable}") from None
     demo = demo_wanted(args.demo)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     if args.port < 1 or args.port > 65535:

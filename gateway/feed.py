@@ -162,6 +162,31 @@ class LogFeed:
                 await appends.wait()
 
 
+# The package each broadcaster backend needs, and the broadcaster extra with it.
+BACKEND_EXTRAS = {"redis": "redis", "asyncpg": "postgres", "aiokafka": "kafka"}
+
+
+class BroadcastUnavailable(ValueError):
+    """A broadcast URL podium cannot use, with what to do about it."""
+
+
+def open_broadcast(url: str) -> Broadcast:
+    """The broadcaster for ``url`` (not yet connected), or a clear error."""
+    scheme = url.partition("://")[0]
+    try:
+        return Broadcast(url)
+    except ModuleNotFoundError as missing:
+        extra = BACKEND_EXTRAS.get(missing.name or "", scheme)
+        raise BroadcastUnavailable(
+            f"the {scheme}:// broadcaster needs the {missing.name} package: "
+            f"pip install 'broadcaster[{extra}]'"
+        ) from None
+    except ValueError:
+        raise BroadcastUnavailable(
+            f"unsupported broadcast URL {url!r}: use memory://, redis://host:port or postgres://…"
+        ) from None
+
+
 class BroadcastDeltas:
     """The runtime's live feed, published through the broadcaster as JSON text
     (what every broadcaster backend carries)."""

@@ -21,10 +21,9 @@ from pathlib import Path
 from uuid import UUID
 
 import uvicorn
-from broadcaster import Broadcast
 
 from gateway.app import create_app
-from gateway.feed import BroadcastDeltas, LogFeed, log_reads, relaying_deltas
+from gateway.feed import BroadcastDeltas, LogFeed, log_reads, open_broadcast, relaying_deltas
 from gateway.live_tail import LiveTail
 from gateway.routes import Routes
 from gateway.system import System, SystemConfig
@@ -80,7 +79,7 @@ async def running_gateway(
     token = options.token
     if token is None and not is_loopback(options.host):
         token = secrets.token_urlsafe(24)  # never serve beyond this machine without one
-    broadcast = Broadcast(options.broadcast_url)
+    broadcast = open_broadcast(options.broadcast_url)
     tail = LiveTail()
     async with (
         broadcast,
