@@ -155,6 +155,9 @@ function bubble(message, streaming) {
   if (message.kind === "tool_use") {
     return h("div.msg.tool", { dataset: { id: message.id, role: message.role } }, "⚙ ", message.text);
   }
+  if (message.kind === "note") {
+    return h("div.msg.note", { dataset: { id: message.id, role: message.role } }, "⏸ ", message.text);
+  }
   const node = h(`div.msg.${message.role}${streaming ? ".streaming" : ""}`, {
     dataset: { id: message.id, role: message.role, author: message.author },
   },

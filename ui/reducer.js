@@ -137,9 +137,13 @@ const SESSION_FOLDS = {
     ...state,
     chat: pushChat(state.chat, chatMessage(e, "orchestrator", "orchestrator", "tool_use", e.summary)),
   }),
-  SessionInterrupted: (state) => ({
+  SessionInterrupted: (state, e) => ({
     ...state,
     session: { ...state.session, status: "interrupted", busy: false },
+    chat: pushChat(
+      state.chat,
+      chatMessage(e, "orchestrator", "podium", "note", `interrupted: ${e.payload.reason}`),
+    ),
   }),
   SessionResumed: (state) => ({ ...state, session: { ...state.session, status: "active" } }),
   SessionEnded: (state) => ({

@@ -65,3 +65,20 @@ test("the timeline gives the same state as a fold, from any point, in any order"
     assert.deepEqual({ ...got, chat: chatMessages(got) }, { ...expected, chat: chatMessages(expected) });
   }
 });
+
+test("an answer cut short shows in the chat, and a new message resumes the session", () => {
+  const cut = [
+    event("SessionStarted", { title: "t", cwd: "/w", budget_usd: null }),
+    event("UserMessageSent", { text: "slowly think" }),
+    event("SessionInterrupted", { reason: "podium is shutting down" }),
+  ].reduce(reduce, initialState());
+  assert.equal(cut.session.status, "interrupted");
+  assert.equal(cut.session.busy, false);
+  assert.equal(chatMessages(cut).at(-1).text, "interrupted: podium is shutting down");
+  const resumed = [
+    event("SessionResumed", { reason: "a new message" }),
+    event("UserMessageSent", { text: "where were we?" }),
+  ].reduce(reduce, cut);
+  assert.equal(resumed.session.status, "active");
+  assert.equal(resumed.session.busy, true);
+});

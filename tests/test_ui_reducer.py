@@ -1,0 +1,26 @@
+"""The UI's reducer and timeline on their own (ui/tests, node's test runner).
+
+The browser tests drive the same code through the page; these check folds
+event by event. Node is not part of podium (the UI has no build step), so
+they run where a node is installed, as on CI.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_reducer_and_timeline_unit_tests_pass() -> None:
+    result = subprocess.run(
+        ["node", "--test", str(ROOT / "ui" / "tests")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
