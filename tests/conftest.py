@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
@@ -19,6 +20,7 @@ from psycopg.conninfo import make_conninfo
 
 from gateway.database import embedded_server
 from projections.schema import migrate
+from tests.gateway_server import Served, serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,6 +77,19 @@ def empty_database_url(pg_admin: str) -> Iterator[str]:
     name = f"podium_e_{uuid.uuid4().hex[:12]}"
     yield _create_database(pg_admin, name)
     _drop_database(pg_admin, name)
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
+    """podium (gateway and all) serving HTTP on a free port, in a thread."""
+    with serve_in_thread(database_url, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def client(served: Served) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served.url, timeout=30) as http:
+        yield http
 
 
 @pytest.fixture

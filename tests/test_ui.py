@@ -20,7 +20,7 @@ import pytest
 from playwright import sync_api
 
 from domain.events import Usage
-from tests.gateway_server import Served, serve_in_thread
+from tests.gateway_server import Served
 
 CHROMIUM = Path(os.environ.get("PODIUM_CHROMIUM", "/usr/bin/chromium"))
 if not CHROMIUM.exists():
@@ -61,18 +61,6 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-@pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
-    with serve_in_thread(database_url, tmp_path) as running:
-        yield running
-
-
-@pytest.fixture
-def client(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.url, timeout=30) as http:
-        yield http
 
 
 @pytest.fixture
