@@ -113,7 +113,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     # The runtime (and the SDK under it) loads only for the commands that run agents.
-    from gateway.feed import BroadcastUnavailable, open_broadcast
+    from gateway.broadcast import BroadcastUnavailable, open_broadcast
     from gateway.serve import ServeOptions, serve, setup_logging
     from gateway.system import SystemConfig, demo_wanted
 

@@ -19,8 +19,8 @@ from starlette.websockets import WebSocket
 
 from domain.application import Podium
 from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession, read_body
-from gateway.feed import LogReads, session_page
 from gateway.live_tail import LiveTail
+from gateway.log_pages import LogReads, session_page
 from gateway.problems import Problem
 from gateway.reads import (
     LEVELS,

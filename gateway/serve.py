@@ -23,8 +23,10 @@ from uuid import UUID
 import uvicorn
 
 from gateway.app import create_app
-from gateway.feed import BroadcastDeltas, LogFeed, log_reads, open_broadcast, relaying_deltas
+from gateway.broadcast import BroadcastDeltas, open_broadcast, relaying
+from gateway.feed import LogFeed
 from gateway.live_tail import LiveTail
+from gateway.log_pages import log_reads
 from gateway.routes import Routes
 from gateway.system import System, SystemConfig
 from runtime.model_double.server import EmbeddedServer
@@ -83,11 +85,12 @@ async def running_gateway(
     tail = LiveTail()
     async with (
         broadcast,
-        relaying_deltas(broadcast, tail),
+        relaying(broadcast, tail),
         System(config, live=BroadcastDeltas(broadcast)) as system,
     ):
-        feed = LogFeed(system.conninfo, tail)
+        feed = LogFeed(system.conninfo, broadcast)
         await feed.start()
+        tail.start_at(feed.position)
         log_pages = log_reads(system.conninfo)
         await asyncio.to_thread(log_pages.open, wait=True)
         # podium owns Ctrl-C and SIGTERM, so shutdown runs in order.

@@ -19,8 +19,8 @@ from starlette.responses import StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from domain.names import AGENT_NAME
-from gateway.feed import LogReads, read_routed
 from gateway.live_tail import Delta, Entry, FilterKey, LiveTail, LogBatch
+from gateway.log_pages import LogReads, read_routed
 from gateway.problems import Problem
 
 HEARTBEAT_SECONDS = 15.0

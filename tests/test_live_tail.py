@@ -10,8 +10,9 @@ import pytest
 from broadcaster import Broadcast
 
 from domain.application import Podium
-from gateway.feed import BroadcastDeltas, LogReads, log_reads, read_routed, relaying_deltas
+from gateway.broadcast import LOG, BroadcastDeltas, encode_batch, relaying
 from gateway.live_tail import Delta, LiveTail, LogBatch
+from gateway.log_pages import LogReads, log_reads, read_routed
 from gateway.stream import Frames, StreamFilter, events_for, sse_chunk
 
 pytestmark = pytest.mark.anyio
@@ -97,7 +98,7 @@ async def test_viewers_with_the_same_filter_share_one_encoding(
 
 async def test_partial_text_travels_through_the_broadcaster_as_json(pages: LogReads) -> None:
     tail = LiveTail()
-    async with Broadcast("memory://") as broadcast, relaying_deltas(broadcast, tail):
+    async with Broadcast("memory://") as broadcast, relaying(broadcast, tail):
         wanted = StreamFilter("s-1", None, None, None)
         viewer = events_for(tail, pages, wanted)
         waiting = asyncio.ensure_future(_next(viewer))
@@ -111,3 +112,20 @@ async def test_partial_text_travels_through_the_broadcaster_as_json(pages: LogRe
         b'event: delta\ndata: {"kind":"orchestrator_text_delta",'
         b'"session_id":"s-1","text":"Hel"}\n\n'
     )
+
+
+async def test_new_events_travel_through_the_broadcaster_as_json(
+    database_url: str, pages: LogReads
+) -> None:
+    _session_with_log_entries(database_url, saves=2)
+    stored = read_routed(pages, 0)
+    tail = LiveTail()
+    async with Broadcast("memory://") as broadcast, relaying(broadcast, tail):
+        viewer = events_for(tail, pages, StreamFilter(None, None, None, None))
+        waiting = asyncio.ensure_future(_next(viewer))
+        await asyncio.sleep(0.05)
+        await broadcast.publish(LOG, encode_batch(stored))
+        frames = await waiting
+    (batch,) = frames or []
+    assert isinstance(batch, LogBatch)
+    assert batch.items == tuple(stored)  # ids, routing and each event's JSON, unchanged
