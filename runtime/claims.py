@@ -1,10 +1,16 @@
-"""Claiming commands from the log: each one executed at most once.
+"""Claiming commands from the log: each one executed at most once, by one runtime.
 
 The runtime's position in the log is a row of ``projection_tracking``.
 Claiming moves it past the next commands, committed, before the runtime acts
 on them: a command whose claim committed is never claimed again, by this
-runtime after a restart or by another runtime on the same database (the row
-is locked while it moves).
+runtime after a restart or by another one (the row is locked while it moves).
+
+One runtime at a time acts on a database's commands: the one holding the
+leader lock, a PostgreSQL session lock on its claims connection. Others
+(a second ``podium up``, a ``podium chat`` beside it) stand by, and the first
+to take the lock after the leader's connection goes takes over. Until agents
+can be owned by different runtimes, this keeps one agent's commands from
+being split between two processes.
 """
 
 from __future__ import annotations
@@ -30,6 +36,13 @@ COMMANDS = (
     "domain.agent:AgentInterruptRequested",
     "domain.agent:AgentDeleted",
 )
+LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext('podium runtime'))"
+
+
+class NotLeading(RuntimeError):
+    """This runtime lost its connection, and with it the leader lock."""
+
+
 Command = tuple[int, UUID, int, str, bytes]  # notification id, stream, version, topic, state
 
 
@@ -40,6 +53,16 @@ class CommandClaims:
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._leading = False
+
+    def lead(self) -> bool:
+        """Become the runtime that acts on this database's commands, if none is;
+        True while this one is. The lock lives as long as the claims connection."""
+        conn = self._connected()
+        if not self._leading:
+            row = conn.execute(LEADER_LOCK).fetchone()
+            self._leading = bool(row and row[0])
+        return self._leading
 
     def ensure_position(self) -> None:
         """Start a runtime that never ran here at the log's end, not its beginning."""
@@ -91,6 +114,8 @@ class CommandClaims:
         command. (Ids commit in order, so nothing below the head can appear later.)
         """
         conn = self._connected()
+        if not self._leading:
+            raise NotLeading("the runtime lost its database connection and its leader lock")
         try:
             with conn.transaction():
                 row = conn.execute(
@@ -126,12 +151,14 @@ class CommandClaims:
         ]
 
     def close(self) -> None:
+        self._leading = False
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
 
     def _connected(self) -> psycopg.Connection[tuple[Any, ...]]:
         if self._conn is None or self._conn.closed or self._conn.broken:
+            self._leading = False  # a new connection holds no lock
             self._conn = psycopg.connect(
                 self.conninfo, autocommit=True, application_name="podium runtime claims"
             )

@@ -33,6 +33,7 @@ from runtime.worker import AgentWorker
 log = logging.getLogger(__name__)
 RESTART_REASON = "podium restarted while the agent was working"
 ANSWER_CUT_REASON = "podium restarted while the orchestrator was answering"
+STANDBY_POLL_SECONDS = 2.0  # how soon a standing-by runtime notices the leader is gone
 
 
 class Runtime:
@@ -58,7 +59,6 @@ class Runtime:
     async def start(self) -> None:
         await self.pool.open()
         await asyncio.to_thread(self.claims.ensure_position)
-        await self.recover()
         self._loops = [
             asyncio.create_task(self._follow_log(), name="runtime: follow the log"),
             asyncio.create_task(self._hibernate_idle(), name="runtime: hibernate idle agents"),
@@ -84,21 +84,27 @@ class Runtime:
         await self.pool.close()
 
     async def recover(self) -> None:
-        """Record as interrupted the agents a previous runtime left working."""
+        """Record as interrupted what a previous runtime left working: agents, and
+        orchestrators cut mid-answer (not what this runtime is running itself)."""
         await self.reads.caught_up(timeout=30)
         pending = await asyncio.to_thread(self.claims.pending_agents)
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT agent_id FROM agents WHERE status IN ('working', 'queued')"
             )
-            stale = [row[0] for row in await cur.fetchall() if row[0] not in pending]
+            stale = [
+                row[0]
+                for row in await cur.fetchall()
+                if row[0] not in pending and row[0] not in self.workers
+            ]
         for agent_id in stale:
             agent = await asyncio.to_thread(self.app.get_agent, agent_id)
             if agent.status in ("working", "queued"):
                 agent.interrupt(RESTART_REASON)
                 await asyncio.to_thread(self.app.save, agent)
                 log.info("recorded %s as interrupted: %s", agent.name, RESTART_REASON)
-        for session_id in await asyncio.to_thread(self.claims.unanswered_sessions):
+        unanswered = await asyncio.to_thread(self.claims.unanswered_sessions)
+        for session_id in unanswered - self.orchestrators.keys():
             session = await asyncio.to_thread(self.app.get_session, session_id)
             if session.status == "active":
                 session.interrupt(ANSWER_CUT_REASON)
@@ -108,9 +114,18 @@ class Runtime:
     # --- following the log ------------------------------------------------------
 
     async def _follow_log(self) -> None:
-        """React to commands as they are appended, for as long as the runtime runs:
-        a lost database connection is retried, not the end of the runtime."""
-        await keep_following(self._react_to_commands, "the runtime")
+        """Lead, then react to commands as they are appended, for as long as the
+        runtime runs: a lost database connection is retried, not its end."""
+        await keep_following(self._lead_then_react, "the runtime")
+
+    async def _lead_then_react(self) -> None:
+        if not await asyncio.to_thread(self.claims.lead):
+            log.warning("another podium runtime acts on this database's commands; standing by")
+            while not await asyncio.to_thread(self.claims.lead):
+                await asyncio.sleep(STANDBY_POLL_SECONDS)
+            log.warning("this runtime now acts on the database's commands")
+        await self.recover()
+        await self._react_to_commands()
 
     async def _react_to_commands(self) -> None:
         async with listening(self.conninfo, "podium runtime") as appends:

@@ -241,6 +241,26 @@ async def test_the_runtime_follows_the_log_again_after_its_connections_are_cut(
     await until(system, "SELECT count(*) FROM agents WHERE name = 'bob'")
 
 
+async def test_one_runtime_acts_on_a_database_and_another_takes_over_when_it_stops(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with System(config(database_url, tmp_path, "first")) as first:
+        session_id = await start(first)
+        async with System(config(database_url, tmp_path, "second")) as second:
+            await say(second, session_id, "Create an agent called alice")
+            assert session_id in first.runtime.orchestrators  # the first one answered
+            assert not second.runtime.orchestrators and not second.runtime.workers
+            answers = await rows(
+                first, "SELECT count(*) FROM events WHERE event_type = 'OrchestratorToolUsed'"
+            )
+            assert answers == [(1,)]  # once, not once per runtime
+            await first.runtime.stop()  # the first runtime goes; its process stays
+            await say(second, session_id, "Create an agent called bob")
+            assert session_id in second.runtime.orchestrators  # the second took over
+        names = await rows(first, "SELECT name FROM agents ORDER BY name")
+        assert names == [("alice",), ("bob",)]
+
+
 async def test_two_agents_work_at_once(system: System) -> None:
     session_id = await start(system)
     await say(system, session_id, "Create an agent called alice")
