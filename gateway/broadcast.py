@@ -1,10 +1,11 @@
 """What travels through the broadcaster: new events and partial text, as JSON.
 
-The gateway's feed publishes each batch of new events once; the runtime
-publishes partial text as a model writes it (never stored). Each gateway
-process subscribes once and relays both into its live tail, which its open
-streams read. Messages are JSON text, which every broadcaster backend
-carries: memory:// within a process, a networked backend across processes.
+The gateway's feed publishes each batch of new events once, on a channel of
+its gateway's own; runtimes publish partial text as a model writes it (never
+stored), on one channel every gateway hears. Each gateway process subscribes
+once to each and relays both into its live tail, which its open streams
+read. Messages are JSON text, which every broadcaster backend carries:
+memory:// within a process, a networked backend across processes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from uuid import uuid4
 
 import msgspec
 from broadcaster import Broadcast
@@ -23,8 +25,17 @@ from gateway.live_tail import LiveTail, delta_from_json
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
-LOG = "podium-log"  # batches of new events
-DELTAS = "podium-deltas"  # partial text
+DELTAS = "podium-deltas"  # partial text, from every runtime to every gateway
+
+
+def log_channel() -> str:
+    """A channel for one gateway's batches of new events.
+
+    Each gateway tails the log itself, so its batches are for its own viewers
+    only: with a shared backend, batches from feeds at other positions would
+    reach its tail out of order.
+    """
+    return f"podium-log-{uuid4().hex}"
 
 
 class _WireEvent(msgspec.Struct, array_like=True, frozen=True):
@@ -93,10 +104,11 @@ class BroadcastDeltas:
 
 
 @contextlib.asynccontextmanager
-async def relaying(broadcast: Broadcast, tail: LiveTail) -> AsyncIterator[None]:
-    """Relay new events and partial text from the broadcaster into the live tail
-    while in the block (one subscription each, for the whole process)."""
-    async with broadcast.subscribe(LOG) as events, broadcast.subscribe(DELTAS) as deltas:
+async def relaying(broadcast: Broadcast, tail: LiveTail, channel: str) -> AsyncIterator[None]:
+    """Relay new events (published on ``channel``) and partial text from the
+    broadcaster into the live tail while in the block (one subscription each,
+    for the whole process)."""
+    async with broadcast.subscribe(channel) as events, broadcast.subscribe(DELTAS) as deltas:
         tasks = [
             asyncio.create_task(
                 _relay(events, lambda m: tail.append_events(decode_batch(m))),

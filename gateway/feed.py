@@ -16,7 +16,7 @@ import contextlib
 import psycopg
 from broadcaster import Broadcast
 
-from gateway.broadcast import LOG, encode_batch
+from gateway.broadcast import encode_batch
 from gateway.log_pages import routed_after
 from projections.directory import AgentDirectory
 from projections.following import keep_following, listening
@@ -24,11 +24,13 @@ from projections.log import Connection, head
 
 
 class LogFeed:
-    """Follows the log from where it stands at start, publishing what is appended."""
+    """Follows the log from where it stands at start, publishing what is appended
+    on ``channel``."""
 
-    def __init__(self, conninfo: str, broadcast: Broadcast) -> None:
+    def __init__(self, conninfo: str, broadcast: Broadcast, channel: str) -> None:
         self.conninfo = conninfo
         self.broadcast = broadcast
+        self.channel = channel
         self.position = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -68,7 +70,7 @@ class LogFeed:
                 while batch := await asyncio.to_thread(self._read_after, reader, directory):
                     # One message per batch: each viewer wakes once, not once per event.
                     last_id, message = batch
-                    await self.broadcast.publish(LOG, message)
+                    await self.broadcast.publish(self.channel, message)
                     self.position = last_id
                 await appends.wait()
 

@@ -23,7 +23,7 @@ from uuid import UUID
 import uvicorn
 
 from gateway.app import create_app
-from gateway.broadcast import BroadcastDeltas, open_broadcast, relaying
+from gateway.broadcast import BroadcastDeltas, log_channel, open_broadcast, relaying
 from gateway.feed import LogFeed
 from gateway.live_tail import LiveTail
 from gateway.log_pages import log_reads
@@ -83,12 +83,13 @@ async def running_gateway(
         token = secrets.token_urlsafe(24)  # never serve beyond this machine without one
     broadcast = open_broadcast(options.broadcast_url)
     tail = LiveTail()
+    channel = log_channel()
     async with (
         broadcast,
-        relaying(broadcast, tail),
+        relaying(broadcast, tail, channel),
         System(config, live=BroadcastDeltas(broadcast)) as system,
     ):
-        feed = LogFeed(system.conninfo, broadcast)
+        feed = LogFeed(system.conninfo, broadcast, channel)
         await feed.start()
         tail.start_at(feed.position)
         log_pages = log_reads(system.conninfo)

@@ -10,7 +10,7 @@ import pytest
 from broadcaster import Broadcast
 
 from domain.application import Podium
-from gateway.broadcast import LOG, BroadcastDeltas, encode_batch, relaying
+from gateway.broadcast import BroadcastDeltas, encode_batch, log_channel, relaying
 from gateway.live_tail import Delta, LiveTail, LogBatch
 from gateway.log_pages import LogReads, log_reads, read_routed
 from gateway.stream import Frames, StreamFilter, events_for, sse_chunk
@@ -98,7 +98,7 @@ async def test_viewers_with_the_same_filter_share_one_encoding(
 
 async def test_partial_text_travels_through_the_broadcaster_as_json(pages: LogReads) -> None:
     tail = LiveTail()
-    async with Broadcast("memory://") as broadcast, relaying(broadcast, tail):
+    async with Broadcast("memory://") as broadcast, relaying(broadcast, tail, log_channel()):
         wanted = StreamFilter("s-1", None, None, None)
         viewer = events_for(tail, pages, wanted)
         waiting = asyncio.ensure_future(_next(viewer))
@@ -120,11 +120,12 @@ async def test_new_events_travel_through_the_broadcaster_as_json(
     _session_with_log_entries(database_url, saves=2)
     stored = read_routed(pages, 0)
     tail = LiveTail()
-    async with Broadcast("memory://") as broadcast, relaying(broadcast, tail):
+    channel = log_channel()
+    async with Broadcast("memory://") as broadcast, relaying(broadcast, tail, channel):
         viewer = events_for(tail, pages, StreamFilter(None, None, None, None))
         waiting = asyncio.ensure_future(_next(viewer))
         await asyncio.sleep(0.05)
-        await broadcast.publish(LOG, encode_batch(stored))
+        await broadcast.publish(channel, encode_batch(stored))
         frames = await waiting
     (batch,) = frames or []
     assert isinstance(batch, LogBatch)
