@@ -28,6 +28,7 @@ from projections.tables import Tables, TransactionTables
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 5_000
+RETRY_AFTER = 1.0
 
 
 class ProjectionRunner:
@@ -81,8 +82,23 @@ class ProjectionRunner:
         return total
 
     def run_forever(self, poll_seconds: float = 1.0) -> None:
-        """Catch up, then apply new events as NOTIFY announces them, until stop()."""
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+        """Catch up, then apply new events as NOTIFY announces them, until stop().
+
+        A failure (the database went away, a connection broke) is logged and
+        followed again a second later: read models must not stop silently
+        while the rest of podium runs. (A batch that failed rolled back whole.)
+        """
+        while not self.stopping.is_set():
+            try:
+                self._follow(poll_seconds)
+            except Exception:
+                log.exception("the projections lost the log; following it again in a second")
+                self.stopping.wait(RETRY_AFTER)
+
+    def _follow(self, poll_seconds: float) -> None:
+        with psycopg.connect(
+            self.conninfo, autocommit=True, application_name="podium projections"
+        ) as conn:
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
             while not self.stopping.is_set():
                 self.catch_up(conn)

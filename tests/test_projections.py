@@ -294,23 +294,36 @@ def test_a_reader_during_a_rebuild_never_sees_a_partial_model(database_url):
     assert set(observations) == {complete}
 
 
-def test_new_events_during_live_running_are_applied(database_url):
+def _until_agents(database_url: str, count: int) -> None:
+    deadline = time.monotonic() + 10
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT count(*) FROM agents").fetchone()[0] == count:
+                return
+            time.sleep(0.05)
+    pytest.fail(f"the running projection did not reach {count} agents")
+
+
+def test_new_events_during_live_running_are_applied_even_after_a_lost_connection(
+    database_url,
+):
     runner = ProjectionRunner(database_url)
     thread = threading.Thread(target=runner.run_forever, kwargs={"poll_seconds": 0.2})
     thread.start()
+    app = Podium(database_url)
     try:
-        app = Podium(database_url)
         session = app.start_session("live")
         app.create_agent(session.id, "alice")
-        app.close()
-        deadline = time.monotonic() + 10
+        _until_agents(database_url, 1)
         with psycopg.connect(database_url, autocommit=True) as conn:
-            while time.monotonic() < deadline:
-                if conn.execute("SELECT count(*) FROM agents").fetchone()[0] == 1:
-                    break
-                time.sleep(0.05)
-            else:
-                pytest.fail("the running projection did not pick up the new agent")
+            cut = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'podium projections'"
+            ).fetchall()
+        assert cut == [(True,)]
+        app.create_agent(session.id, "bob")
+        _until_agents(database_url, 2)
     finally:
+        app.close()
         runner.stop()
         thread.join()
