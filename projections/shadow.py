@@ -29,10 +29,13 @@ from projections.worker import FoldProcess, share
 
 __all__ = ["PROCESSES", "SHADOW", "Progress", "ShadowBuild"]
 
-# Each process folding the log keeps a core busy, and PostgreSQL, storing
-# what it sends, about another: more processes than half the cores only
-# make them take turns (and decode the log once more each).
-PROCESSES = max(1, (os.cpu_count() or 1) // 2)
+# A process folding the log keeps most of a core busy (0.86 of one, on the
+# 2-core machine of bench/rebuild.py) and PostgreSQL, storing what it sends,
+# less than half of another: two processes fit on two cores (12-25% faster
+# there, measured in pairs of runs), but beyond that more processes than half
+# the cores only take turns (and decode the log once more each).
+_CORES = os.cpu_count() or 1
+PROCESSES = min(_CORES, max(2, _CORES // 2))
 INDEX_BUILDERS = 2  # connections building indexes at once
 
 Progress = Callable[[int, int], None]
