@@ -92,17 +92,17 @@ async def events_for(
     """
     cursor = tail.cursor  # first, so nothing appended from now on can be missed
     position = wanted.after if wanted.after is not None else tail.last_id
-    if wanted.after is not None:
-        async for batch in _stored_after(reads, position):
-            yield [batch]
-            position = batch.last_id
+    behind = wanted.after is not None  # a backlog is caught up like a fall behind the tail
     while True:
-        entries = tail.since(cursor)
-        if entries is None:  # fell behind what the tail keeps
-            cursor = tail.cursor
+        if behind:
+            # The tail from here on, plus the store up to its end, cover everything.
+            cursor, behind = tail.cursor, False
             async for batch in _stored_after(reads, position):
                 yield [batch]
                 position = batch.last_id
+        entries = tail.since(cursor)
+        if entries is None:  # fell behind what the tail keeps
+            behind = True
             continue
         if not entries:
             if not await tail.wait(cursor, HEARTBEAT_SECONDS):

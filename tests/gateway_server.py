@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from domain.application import Podium
 from gateway.loop import run as run_event_loop
 from gateway.serve import RunningGateway, ServeOptions, running_gateway
 from gateway.system import SystemConfig
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -83,3 +87,13 @@ def serve_in_thread(database_url: str, tmp_path: Path) -> Iterator[Served]:
         thread.join(timeout=120)
     if errors:
         raise errors[0]
+
+
+def until(check: Callable[[], T | None], timeout: float = 90) -> T:
+    """Poll ``check`` until it returns something truthy (what it returned)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.2)
+    raise AssertionError("timed out")

@@ -10,18 +10,9 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.gateway_server import Served
+from tests.gateway_server import Served, until
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-
-def until(check, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def new_session(client: httpx.Client) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -20,7 +20,7 @@ import pytest
 from playwright import sync_api
 
 from domain.events import Usage
-from tests.gateway_server import Served
+from tests.gateway_server import Served, until
 
 CHROMIUM = Path(os.environ.get("PODIUM_CHROMIUM", "/usr/bin/chromium"))
 if not CHROMIUM.exists():
@@ -47,7 +47,6 @@ CHROMIUM_ARGS = [
 CHAT_TYPES = {"UserMessageSent", "OrchestratorReplied", "OrchestratorToolUsed", "AgentTextEmitted"}
 # Chromium logs every 4xx response; those are problem documents the page shows.
 HANDLED_PROBLEM = re.compile(r"Failed to load resource: .* status of 4\d\d")
-T = TypeVar("T")
 
 expect.set_options(timeout=60_000)  # the agents' work takes seconds on a busy machine
 
@@ -82,15 +81,6 @@ def page(browser: Any, served: Served) -> Iterator[Any]:
 
 
 # --- helpers ----------------------------------------------------------------------
-
-
-def until(check: Callable[[], T | None], timeout: float = 90) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def usd(amount: float) -> str:
