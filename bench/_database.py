@@ -70,6 +70,16 @@ def scratch_database(database_url: str | None) -> Iterator[str]:
                 )
 
 
+@contextlib.contextmanager
+def scratch_system(bench: str, database_url: str | None) -> Iterator[tuple[str, Path]]:
+    """A scratch database and a temporary folder for podium's files (its data
+    and working directories), both gone when the run ends."""
+    with tempfile.TemporaryDirectory(prefix=f"podium-bench-{bench}-") as tmp:
+        os.chmod(tmp, 0o755)  # the embedded server and the agents run as other users
+        with scratch_database(database_url) as conninfo:
+            yield conninfo, Path(tmp)
+
+
 def describe_server(conninfo: str, embedded: bool) -> str:
     """One line on where the run happens and how durable commits are."""
     params = conninfo_to_dict(conninfo)

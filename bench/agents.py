@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import psutil
 import psycopg
-from _database import add_database_argument, print_result, rounded, scratch_database
+from _database import add_database_argument, print_result, rounded, scratch_system
 
 from gateway.loop import run as run_event_loop
 from gateway.system import System, SystemConfig
@@ -131,10 +129,8 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=10, help="agents working at once")
     add_database_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="podium-bench-agents-") as tmp:
-        os.chmod(tmp, 0o755)
-        with scratch_database(args.database_url) as conninfo:
-            figures = run_event_loop(run(conninfo, args.agents, Path(tmp) / "work"))
+    with scratch_system("agents", args.database_url) as (conninfo, tmp):
+        figures = run_event_loop(run(conninfo, args.agents, tmp / "work"))
     per_agent = figures["peak_cli_mb"] / max(figures["peak_cli_processes"], 1)
     rate = figures["events"] / figures["wall_s"]
     clis = figures["peak_cli_processes"]

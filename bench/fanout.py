@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
 import re
-import tempfile
 import threading
 import time
 from pathlib import Path
 from uuid import UUID
 
-from _database import add_database_argument, percentile, print_result, rounded, scratch_database
+from _database import add_database_argument, percentile, print_result, rounded, scratch_system
 
 from gateway.loop import run as run_event_loop
 from gateway.serve import ServeOptions, running_gateway
@@ -150,12 +148,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     add_database_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="podium-bench-fanout-") as tmp:
-        os.chmod(tmp, 0o755)
-        with scratch_database(args.database_url) as conninfo:
-            figures = run_event_loop(
-                run(conninfo, args.clients, args.rate, args.seconds, Path(tmp))
-            )
+    with scratch_system("fanout", args.database_url) as (conninfo, tmp):
+        figures = run_event_loop(run(conninfo, args.clients, args.rate, args.seconds, tmp))
     rate, p50, p99 = figures["achieved_rate"], figures["p50_ms"], figures["p99_ms"]
     print(f"viewers:   {args.clients} SSE streams (in a separate process)")
     print(f"appended:  {figures['events']:,} events at {rate:,.0f}/s for {args.seconds:.0f} s")

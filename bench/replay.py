@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from _database import add_database_argument, print_result, rounded, scratch_database, settle
+from _database import add_database_argument, print_result, rounded, scratch_system, settle
 
 from domain.application import Podium
 from domain.events import Usage
@@ -90,10 +88,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     add_database_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="podium-bench-replay-") as tmp:
-        os.chmod(tmp, 0o755)
-        with scratch_database(args.database_url) as conninfo:
-            figures = run_event_loop(run(conninfo, args.events, Path(tmp)))
+    with scratch_system("replay", args.database_url) as (conninfo, tmp):
+        figures = run_event_loop(run(conninfo, args.events, tmp))
     print(f"session:     {figures['events']:,} events, paged {PAGE} at a time over HTTP")
     print(f"first page:  {figures['first_page_ms']:.1f} ms")
     rate = figures["events"] / figures["all_s"]
