@@ -74,3 +74,19 @@ def test_up_refuses_a_bad_port(database_url: str) -> None:
         check=False,
     )
     assert done.returncode == 2 and "--port must be" in done.stderr
+
+
+def test_up_refuses_a_broadcast_url_it_cannot_use_in_one_line(database_url: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "up", "--broadcast-url", "nope://somewhere"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "podium up: error: --broadcast-url: unsupported broadcast URL 'nope://somewhere': "
+        "use memory://, redis://host:port or postgres://…"
+    ]
