@@ -1,14 +1,18 @@
 """Ingest benchmark: how fast concurrent agents append events, against raw COPY.
 
-K writer threads each own one agent and append small bursts of that agent's
-events (one burst per ``app.save``, as a turn of a real agent produces them)
-through podium's real write path: domain methods, the msgspec mapper, group
-commit, podium's recorder (eventsourcing's, inserting each group with one
-call of a database function). Then, in the same database, the
-same rows (byte for byte: read back from the store) are COPYed into a table
-shaped like the store, as the ceiling PostgreSQL offers on this machine.
+K writers each own one agent and append small bursts of that agent's events
+(one save per burst, as a turn of a real agent produces them) through
+podium's real write path: domain methods, the msgspec mapper, group commit,
+podium's recorder (eventsourcing's, inserting each group with one call of a
+database function). By default the writers are what the runtime's agents
+are: asyncio tasks on one event loop, each writing through its agent's
+``Journal`` (``--threads``: threads calling ``app.save``, as the gateway's
+request handlers do). Then, in the same database, the same rows (byte for
+byte: read back from the store) are COPYed into a table shaped like the
+store, as the ceiling PostgreSQL offers on this machine.
 
-    .venv/bin/python bench/ingest.py [--writers 16] [--events 200000] [--per-save 8] [--copy-runs 3]
+    .venv/bin/python bench/ingest.py [--writers 16] [--events 200000] [--per-save 8]
+                                     [--threads] [--copy-runs 3]
 
 The last line of output is one JSON object. The writers, the committer and
 the server share the machine's cores; the "cpu:" line says how much of them
@@ -19,6 +23,7 @@ process near 1.0 cores is bound by the GIL).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import threading
 import time
@@ -41,6 +46,8 @@ from domain.agent import Agent
 from domain.application import EVENTS_TABLE, Podium
 from domain.events import Usage
 from domain.group_commit import GroupCommitRecorder
+from gateway.loop import run as run_event_loop
+from runtime.journal import Journal
 
 TEXT = (
     "I'll start by reading the existing module to see how the parser handles "
@@ -140,6 +147,16 @@ class CommitStats:
         inner.insert_events = counted  # type: ignore[method-assign]
 
 
+def make_turn(saves_so_far: int, per_save: int) -> Callable[[Agent], None]:
+    """The change one save records: the next ``per_save`` events of the turn."""
+
+    def change(agent: Agent) -> None:
+        for step in range(saves_so_far * per_save, (saves_so_far + 1) * per_save):
+            TURN[step % len(TURN)](agent, step)
+
+    return change
+
+
 def write(
     app: Podium,
     agent: Agent,
@@ -149,15 +166,23 @@ def write(
     start: threading.Barrier,
     latencies: list[float],
 ) -> None:
-    """One writer: ``saves`` bursts of ``per_save`` events on its own agent."""
-    step = 0
+    """A writer thread: ``saves`` bursts of ``per_save`` events on its own agent."""
     start.wait()
-    for _ in range(saves):
-        for _ in range(per_save):
-            TURN[step % len(TURN)](agent, step)
-            step += 1
+    for n in range(saves):
+        make_turn(n, per_save)(agent)
         began = time.perf_counter()
         app.save(agent)
+        latencies.append(time.perf_counter() - began)
+
+
+async def write_async(
+    journal: Journal[Agent], saves: int, per_save: int, latencies: list[float]
+) -> None:
+    """A writer task, as an agent of the runtime writes: through its journal."""
+    for n in range(saves):
+        change = make_turn(n, per_save)
+        began = time.perf_counter()
+        await journal.write(change)
         latencies.append(time.perf_counter() - began)
 
 
@@ -179,8 +204,68 @@ def _machine_ticks() -> tuple[int, int]:
     return sum(ticks), ticks[3] + ticks[4]  # idle + iowait
 
 
+class Stopwatch:
+    """Wall time and CPU use (this process's, the machine's) of the writers' run."""
+
+    def __enter__(self) -> Stopwatch:
+        self.began, self.cpu_began = time.perf_counter(), time.process_time()
+        self.machine_began = _machine_ticks()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.began
+        machine_end = _machine_ticks()
+        all_ticks = machine_end[0] - self.machine_began[0]
+        idle = machine_end[1] - self.machine_began[1]
+        self.cpu = CpuUse(
+            process_cores=(time.process_time() - self.cpu_began) / self.seconds,
+            machine_busy=1 - idle / all_ticks if all_ticks else 0.0,
+        )
+
+
+def run_threads(
+    app: Podium, agents: list[Agent], saves: int, per_save: int
+) -> tuple[Stopwatch, list[list[float]]]:
+    start = threading.Barrier(len(agents) + 1)
+    per_writer: list[list[float]] = [[] for _ in agents]
+    threads = [
+        threading.Thread(
+            target=write,
+            args=(app, agent),
+            kwargs={"saves": saves, "per_save": per_save, "start": start, "latencies": lat},
+        )
+        for agent, lat in zip(agents, per_writer, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    with Stopwatch() as watch:
+        for thread in threads:
+            thread.join()
+    return watch, per_writer
+
+
+def run_tasks(
+    app: Podium, agents: list[Agent], saves: int, per_save: int
+) -> tuple[Stopwatch, list[list[float]]]:
+    per_writer: list[list[float]] = [[] for _ in agents]
+
+    async def main() -> Stopwatch:
+        journals = [Journal(app, agent) for agent in agents]
+        with Stopwatch() as watch:
+            await asyncio.gather(
+                *(
+                    write_async(journal, saves, per_save, lat)
+                    for journal, lat in zip(journals, per_writer, strict=True)
+                )
+            )
+        return watch
+
+    return run_event_loop(main()), per_writer
+
+
 def run_writers(
-    conninfo: str, writers: int, saves: int, per_save: int
+    conninfo: str, writers: int, saves: int, per_save: int, threads: bool
 ) -> tuple[float, list[float], CommitStats, CpuUse]:
     """Run the writers together; returns wall seconds, save latencies, commit and CPU stats."""
     app = Podium(conninfo)
@@ -189,32 +274,11 @@ def run_writers(
         agents = [app.create_agent(session.id, f"writer{i}") for i in range(writers)]
         stats = CommitStats()
         stats.instrument(app)
-        start = threading.Barrier(writers + 1)
-        per_writer: list[list[float]] = [[] for _ in range(writers)]
-        threads = [
-            threading.Thread(
-                target=write,
-                args=(app, agent),
-                kwargs={"saves": saves, "per_save": per_save, "start": start, "latencies": lat},
-            )
-            for agent, lat in zip(agents, per_writer, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        start.wait()
-        began, cpu_began, machine_began = time.perf_counter(), time.process_time(), _machine_ticks()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - began
-        machine_end = _machine_ticks()
-        all_ticks = machine_end[0] - machine_began[0]
-        cpu = CpuUse(
-            process_cores=(time.process_time() - cpu_began) / seconds,
-            machine_busy=1 - (machine_end[1] - machine_began[1]) / all_ticks if all_ticks else 0.0,
-        )
+        run = run_threads if threads else run_tasks
+        watch, per_writer = run(app, agents, saves, per_save)
     finally:
         app.close()
-    return seconds, [s for lat in per_writer for s in lat], stats, cpu
+    return watch.seconds, [s for lat in per_writer for s in lat], stats, watch.cpu
 
 
 # The baseline's target tables: the store's columns with a bigserial, as a plain
@@ -275,7 +339,13 @@ def copy_seconds(conninfo: str, ddl: str, rows: list[Row], runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_database_argument(parser)
-    parser.add_argument("--writers", type=int, default=16, help="concurrent writer threads")
+    parser.add_argument("--writers", type=int, default=16, help="concurrent writers")
+    parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="writers are threads calling app.save (default: asyncio tasks writing through "
+        "their agents' journals, as the runtime does)",
+    )
     parser.add_argument("--events", type=int, default=200_000, help="events to append in all")
     parser.add_argument(
         "--per-save",
@@ -296,11 +366,14 @@ def main() -> None:
     with scratch_database(args.database_url) as conninfo:
         print(describe_server(conninfo, embedded=not args.database_url))
         print(
-            f"workload: {args.writers} writers, each its own agent; {saves:,} saves each of "
+            f"workload: {args.writers} writers ({'threads' if args.threads else 'asyncio tasks'}), "
+            f"each its own agent; {saves:,} saves each of "
             f"{args.per_save} events (a turn: command, thinking, text, tool requested, "
             f"file changed, tool completed, text, turn completed), {events:,} events in all"
         )
-        seconds, latencies, stats, cpu = run_writers(conninfo, args.writers, saves, args.per_save)
+        seconds, latencies, stats, cpu = run_writers(
+            conninfo, args.writers, saves, args.per_save, args.threads
+        )
         sync = setting(conninfo, "synchronous_commit")
         rows = written_rows(conninfo)
         plain_seconds = copy_seconds(conninfo, PLAIN, rows, args.copy_runs)
@@ -347,6 +420,7 @@ def main() -> None:
             "p99_ms": rounded(p99),
             "p50_ms": rounded(p50),
             "writers": args.writers,
+            "writer_kind": "threads" if args.threads else "tasks",
             "per_save": args.per_save,
             "events": events,
             "copy_indexed_per_s": round(indexed_per_s),

@@ -12,8 +12,6 @@ from pathlib import PurePosixPath
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from domain.agent_payloads import (
     AgentCommandedV1,
     AgentCreatedV1,
@@ -32,6 +30,7 @@ from domain.agent_payloads import (
     ToolUseCompletedV1,
     ToolUseRequestedV1,
 )
+from domain.aggregate import PodiumAggregate
 from domain.errors import (
     AgentIsDeleted,
     BudgetExhausted,
@@ -112,7 +111,7 @@ def task_slug(command: str, max_words: int = 5) -> str:
     return "-".join(words)[:48] or "task"
 
 
-class Agent(Aggregate):
+class Agent(PodiumAggregate):
     """A worker agent of a session."""
 
     session_id: UUID

@@ -3,16 +3,23 @@
 Every append to the store takes the events table's write lock and waits for
 its commit to reach disk. Done one caller at a time, concurrent agents would
 queue behind each other's fsync. Instead, callers hand their stored events
-to one committer thread, which takes everything that has queued up while the
-previous commit was in flight and inserts it in a single transaction. Each
-caller still waits for its own events to be durable and gets its own
-notification ids back; a caller whose events conflict (a stale aggregate
-version) gets the error alone, because a failed group is retried caller by
-caller.
+to one committer thread, which takes what has queued up while the previous
+commit was in flight and inserts it in a single transaction. Each caller
+still waits for its own events to be durable and gets its own notification
+ids back; a caller whose events conflict (a stale aggregate version) gets
+the error alone, because a failed group is retried caller by caller.
+
+Callers are threads (``insert_events`` blocks) or asyncio tasks
+(``await insert_events_async``). Tasks are woken a loop at a time: the
+committer hands each event loop the answers of all its tasks in a group at
+once, so a group of tasks costs the loop one wake-up, not one per task, and
+no thread is parked per save.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Sequence
@@ -29,6 +36,15 @@ from eventsourcing.persistence import (
 
 _STOP = object()
 
+# A group takes callers until it holds this many events (the caller that
+# crosses the line comes too). Enough to spread a commit's fixed cost (the
+# call, the lock, the WAL flush: about what 30 events cost to insert) over
+# many events; few enough that when more writers wait than that, some
+# prepare their next events while a group commits. Without a bound, asyncio
+# writers all end up in every group (none runs while the loop holds the
+# GIL), and the loop idles while the database works, then the reverse.
+GROUP_EVENTS = 64
+
 
 class RecorderClosedError(RuntimeError):
     """Raised to a caller that inserts after the recorder was closed."""
@@ -37,49 +53,99 @@ class RecorderClosedError(RuntimeError):
         super().__init__("the event store is closed: no more events can be saved")
 
 
-class Pending:
-    """One caller's events, waiting for the committer's answer: their ids, or an error.
+class Caller:
+    """One caller's events, waiting for the committer's answer: their ids, or an error."""
 
-    A one-shot latch on a plain lock, not a concurrent.futures.Future: a
-    Future builds a Condition per call and another lock per waiter, a cost
-    every save pays on the writers' side of the GIL.
-    """
-
-    __slots__ = ("_answered", "_error", "_ids", "_latch", "events")
+    __slots__ = ("answered", "error", "events", "ids")
 
     def __init__(self, events: list[StoredEvent]) -> None:
         self.events = events
-        self._ids: Sequence[int] = ()
-        self._error: BaseException | None = None
-        self._answered = False
-        self._latch = threading.Lock()
-        self._latch.acquire()  # released by the committer's answer
-
-    @property
-    def answered(self) -> bool:
-        return self._answered
+        self.ids: Sequence[int] = ()
+        self.error: BaseException | None = None
+        self.answered = False
 
     def resolve(self, ids: Sequence[int]) -> None:
-        self._ids = ids
+        self.ids = ids
         self._answer()
 
     def fail(self, error: BaseException) -> None:
-        self._error = error
+        self.error = error
         self._answer()
+
+    def _answer(self) -> None:
+        # Only the committer thread answers, and only once per caller.
+        assert not self.answered
+        self.answered = True
+        self._wake()
+
+    def _wake(self) -> None:
+        raise NotImplementedError
+
+
+class WaitingThread(Caller):
+    """A thread blocked in ``insert_events``.
+
+    Its latch is a plain lock, not a concurrent.futures.Future: a Future
+    builds a Condition per call and another lock per waiter, a cost every
+    save pays on the writers' side of the GIL.
+    """
+
+    __slots__ = ("_latch",)
+
+    def __init__(self, events: list[StoredEvent]) -> None:
+        super().__init__(events)
+        self._latch = threading.Lock()
+        self._latch.acquire()  # released by the committer's answer
 
     def wait(self) -> Sequence[int]:
         """Block until answered; the ids, or raise the error."""
         with self._latch:
             pass
-        if self._error is not None:
-            raise self._error
-        return self._ids
+        if self.error is not None:
+            raise self.error
+        return self.ids
 
-    def _answer(self) -> None:
-        # Only the committer thread answers, and only once per caller.
-        assert not self._answered
-        self._answered = True
+    def _wake(self) -> None:
         self._latch.release()
+
+
+class WaitingTask(Caller):
+    """An asyncio task awaiting ``insert_events_async``; woken with its loop's others."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, events: list[StoredEvent], loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(events)
+        self.loop = loop
+        self.future: asyncio.Future[Sequence[int]] = loop.create_future()
+
+    def _wake(self) -> None:
+        pass  # wake_tasks() does, for all of a group's tasks at once
+
+    def settle(self) -> None:
+        """On the task's loop: pass the answer on (unless the task stopped waiting)."""
+        if self.future.done():
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.ids)
+
+
+def _settle(tasks: list[WaitingTask]) -> None:
+    for task in tasks:
+        task.settle()
+
+
+def wake_tasks(callers: Sequence[Caller]) -> None:
+    """Hand every event loop the answers of its tasks among ``callers``, in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[WaitingTask]] = {}
+    for caller in callers:
+        if isinstance(caller, WaitingTask) and caller.answered:
+            by_loop.setdefault(caller.loop, []).append(caller)
+    for loop, tasks in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle, tasks)
 
 
 class GroupCommitRecorder(ApplicationRecorder):
@@ -88,7 +154,7 @@ class GroupCommitRecorder(ApplicationRecorder):
     Reads go straight to the wrapped recorder.
     """
 
-    def __init__(self, recorder: ApplicationRecorder, max_group_events: int = 10_000) -> None:
+    def __init__(self, recorder: ApplicationRecorder, max_group_events: int = GROUP_EVENTS) -> None:
         self.recorder = recorder
         self.max_group_events = max_group_events
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -103,12 +169,28 @@ class GroupCommitRecorder(ApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         if not stored_events:
             return []
-        pending = Pending(list(stored_events))
+        caller = WaitingThread(list(stored_events))
+        self._enqueue(caller)
+        return caller.wait()
+
+    async def insert_events_async(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+        """``insert_events`` for asyncio code: the same group commit, awaited.
+
+        As with a thread, the events are committed (or refused) whether or
+        not the task still waits for the answer: cancelling it withdraws
+        nothing.
+        """
+        if not stored_events:
+            return []
+        caller = WaitingTask(list(stored_events), asyncio.get_running_loop())
+        self._enqueue(caller)
+        return await caller.future
+
+    def _enqueue(self, caller: Caller) -> None:
         with self._closing_lock:
             if self._closed:
                 raise RecorderClosedError
-            self._queue.put(pending)
-        return pending.wait()
+            self._queue.put(caller)
 
     def close(self) -> None:
         """Commit what is queued, then stop the committer thread.
@@ -138,7 +220,7 @@ class GroupCommitRecorder(ApplicationRecorder):
         item = self._queue.get()
         if item is _STOP:
             return False
-        group: list[Pending] = [item]
+        group: list[Caller] = [item]
         size = len(item.events)
         while size < self.max_group_events:
             try:
@@ -153,25 +235,27 @@ class GroupCommitRecorder(ApplicationRecorder):
         self._commit_or_fail(group)
         return True
 
-    def _commit_or_fail(self, group: list[Pending]) -> None:
+    def _commit_or_fail(self, group: list[Caller]) -> None:
         try:
             self._commit(group)
         except BaseException as error:
             # A bug, not a database error (_commit answers those): still answer
             # every caller of the group before the committer dies.
-            for pending in group:
-                if not pending.answered:
-                    pending.fail(error)
+            for caller in group:
+                if not caller.answered:
+                    caller.fail(error)
             raise
+        finally:
+            wake_tasks(group)
 
-    def _commit(self, group: list[Pending]) -> None:
+    def _commit(self, group: list[Caller]) -> None:
         try:
-            ids = self.recorder.insert_events([e for p in group for e in p.events])
+            ids = self.recorder.insert_events([e for c in group for e in c.events])
         except (InterfaceError, OperationalError) as error:
             # The database is out of reach (the recorder has already retried):
             # each caller alone would fail the same way, only later.
-            for pending in group:
-                pending.fail(error)
+            for caller in group:
+                caller.fail(error)
             return
         except Exception as error:
             if len(group) == 1:
@@ -183,19 +267,22 @@ class GroupCommitRecorder(ApplicationRecorder):
             return
         assert ids is not None
         start = 0
-        for pending in group:
-            end = start + len(pending.events)
-            pending.resolve(ids[start:end])
+        for caller in group:
+            end = start + len(caller.events)
+            caller.resolve(ids[start:end])
             start = end
 
     def _fail_queued(self) -> None:
+        failed: list[Caller] = []
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return
+                break
             if item is not _STOP and not item.answered:
                 item.fail(RecorderClosedError())
+                failed.append(item)
+        wake_tasks(failed)
 
     # Reads are not grouped.
 

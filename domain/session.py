@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
-from eventsourcing.domain import Aggregate
-
+from domain.aggregate import PodiumAggregate
 from domain.errors import EmptyText, SessionIsEnded
 from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
 
 
-class Session(Aggregate):
+class Session(PodiumAggregate):
     """A conversation with the orchestrator and the agents it manages."""
 
     title: str

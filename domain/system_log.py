@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid5
 
-from eventsourcing.domain import Aggregate
-
+from domain.aggregate import PodiumAggregate
 from domain.events import Payload, PodiumCreated, PodiumEvent
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -22,7 +21,7 @@ def system_log_id(day: date) -> UUID:
     return uuid5(SYSTEM_LOG_NAMESPACE, day.isoformat())
 
 
-class SystemLog(Aggregate):
+class SystemLog(PodiumAggregate):
     """The day's system log."""
 
     day: str

@@ -85,7 +85,7 @@ class SessionTeam:
         if agent.status not in ("working", "queued"):
             return f"{agent.name} is not working ({agent.status}); nothing to interrupt."
         agent.request_interrupt(source)
-        await asyncio.to_thread(self.app.save, agent)
+        await self.app.save_async(agent)
         return f"Interrupting {agent.name}."
 
     async def delete_agent(self, name: str, source: str = "orchestrator") -> str:

@@ -1,10 +1,11 @@
 """Writing an aggregate's events from async code, in order, off the event loop.
 
 The runtime mutates aggregates on the event loop (the domain decides there)
-and saves on a worker thread (group commit waits for the disk). A journal
-serialises this per aggregate: the next change waits until the previous one
-is durable, so one aggregate's events never reach the store out of order,
-while different aggregates' saves still share group commits.
+and awaits their save (group commit waits for the disk on its own thread,
+and wakes the loop once per group). A journal serialises this per
+aggregate: the next change waits until the previous one is durable, so one
+aggregate's events never reach the store out of order, while different
+aggregates' saves still share group commits.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Journal(Generic[A]):
                 if not events:
                     return None
                 try:
-                    recordings = await asyncio.to_thread(self.app.save, *events)
+                    recordings = await self.app.save_async(*events)
                 except IntegrityError:
                     if attempt == CONFLICT_RETRIES:
                         raise

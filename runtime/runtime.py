@@ -101,14 +101,14 @@ class Runtime:
             agent = await asyncio.to_thread(self.app.get_agent, agent_id)
             if agent.status in ("working", "queued"):
                 agent.interrupt(RESTART_REASON)
-                await asyncio.to_thread(self.app.save, agent)
+                await self.app.save_async(agent)
                 log.info("recorded %s as interrupted: %s", agent.name, RESTART_REASON)
         unanswered = await asyncio.to_thread(self.claims.unanswered_sessions)
         for session_id in unanswered - self.orchestrators.keys():
             session = await asyncio.to_thread(self.app.get_session, session_id)
             if session.status == "active":
                 session.interrupt(ANSWER_CUT_REASON)
-                await asyncio.to_thread(self.app.save, session)
+                await self.app.save_async(session)
                 log.info("recorded session %s as interrupted: %s", session_id, ANSWER_CUT_REASON)
 
     # --- following the log ------------------------------------------------------

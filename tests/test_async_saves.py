@@ -1,0 +1,187 @@
+"""Saves from asyncio code (the runtime's): group commit awaited, not waited for on a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import math
+import threading
+import uuid
+
+import psycopg
+import pytest
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.agent import Agent, AgentTextEmitted, TextV1
+from domain.application import EVENTS_TABLE, Podium
+from domain.group_commit import GROUP_EVENTS, GroupCommitRecorder, RecorderClosedError
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def app(database_url):
+    app = Podium(database_url)
+    yield app
+    app.close()
+
+
+def group_commit(app: Podium) -> GroupCommitRecorder:
+    assert isinstance(app.recorder, GroupCommitRecorder)
+    return app.recorder
+
+
+def transactions(database_url: str) -> int:
+    """How many transactions wrote the events in the store."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(f"SELECT count(DISTINCT xmin::text) FROM {EVENTS_TABLE}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def with_text(agent: Agent, lines: int) -> Agent:
+    for n in range(lines):
+        agent.emit_text(f"line {n}")
+    return agent
+
+
+async def queued(app: Podium, callers: int) -> None:
+    """Until ``callers`` saves wait in the committer's queue (or in its first group)."""
+    recorder = group_commit(app)
+    while recorder._queue.qsize() < callers:
+        await asyncio.sleep(0.01)
+
+
+async def test_tasks_saving_together_share_a_transaction(app, database_url):
+    session = app.start_session()
+    agents = [with_text(app.create_agent(session.id, f"agent{i}"), 5) for i in range(8)]
+    before = transactions(database_url)
+    with psycopg.connect(database_url) as blocker:
+        # The first save waits for the lock; the other seven queue behind it.
+        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+        first = asyncio.ensure_future(app.save_async(agents[0]))
+        await asyncio.sleep(0.2)
+        saves = [asyncio.ensure_future(app.save_async(agent)) for agent in agents[1:]]
+        await queued(app, 7)
+        blocker.rollback()
+        recordings = [await first, *await asyncio.gather(*saves)]
+    assert transactions(database_url) - before == 2
+    for agent, recorded in zip(agents, recordings, strict=True):
+        assert [r.notification.originator_version for r in recorded] == [2, 3, 4, 5, 6]
+        stored = app.recorder.select_events(agent.id, gt=1)
+        assert [r.notification.state for r in recorded] == [e.state for e in stored]
+    ids = [r.notification.id for recorded in recordings for r in recorded]
+    assert ids == sorted(ids) and len(set(ids)) == 40
+
+
+async def test_a_group_holds_a_bounded_number_of_events(app, database_url):
+    """Writers beyond the bound wait for the next group, and meanwhile prepare their
+    next events: with no bound, asyncio writers would all be in every group."""
+    session = app.start_session()
+    agents = [app.create_agent(session.id, f"agent{i}") for i in range(16)]
+    before = transactions(database_url)
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+        first = asyncio.ensure_future(app.save_async(with_text(agents[0], 8)))
+        await asyncio.sleep(0.2)
+        saves = [asyncio.ensure_future(app.save_async(with_text(a, 8))) for a in agents[1:]]
+        await queued(app, 15)
+        blocker.rollback()
+        await asyncio.gather(first, *saves)
+    # A group takes saves until it holds GROUP_EVENTS events: 8 saves of 8 events.
+    per_group = math.ceil(GROUP_EVENTS / 8)
+    assert per_group < 15
+    assert transactions(database_url) - before == 1 + math.ceil(15 / per_group)
+
+
+async def test_a_conflict_fails_only_its_own_task(app, database_url):
+    session = app.start_session()
+    alice = app.create_agent(session.id, "alice")
+    bob = app.create_agent(session.id, "bob")
+    carol = app.create_agent(session.id, "carol")
+    stale = app.get_agent(alice.id)
+    await app.save_async(with_text(alice, 1))
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+        first = asyncio.ensure_future(app.save_async(with_text(carol, 1)))
+        await asyncio.sleep(0.2)
+        saves = [asyncio.ensure_future(app.save_async(with_text(a, 1))) for a in (stale, bob)]
+        await queued(app, 2)
+        blocker.rollback()
+        outcomes = await asyncio.gather(first, *saves, return_exceptions=True)
+    assert isinstance(outcomes[1], IntegrityError)
+    assert not isinstance(outcomes[0], BaseException)
+    assert not isinstance(outcomes[2], BaseException)
+    assert [app.get_agent(a.id).version for a in (alice, bob, carol)] == [2, 2, 2]
+
+
+async def test_a_task_that_stops_waiting_withdraws_nothing(app, database_url):
+    session = app.start_session()
+    alice = with_text(app.create_agent(session.id, "alice"), 3)
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+        save = asyncio.ensure_future(app.save_async(alice))
+        await asyncio.sleep(0.2)
+        save.cancel()
+        blocker.rollback()
+    with pytest.raises(asyncio.CancelledError):
+        await save
+    # The committer answered a task no longer waiting and went on committing.
+    bob = with_text(app.create_agent(session.id, "bob"), 2)
+    assert len(await app.save_async(bob)) == 2
+    assert app.get_agent(alice.id).version == 4
+
+
+async def test_closing_answers_waiting_tasks_and_refuses_new_ones(database_url):
+    app = Podium(database_url)
+    session = app.start_session()
+    alice = with_text(app.create_agent(session.id, "alice"), 2)
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+        save = asyncio.ensure_future(app.save_async(alice))
+        await asyncio.sleep(0.2)
+        closing = threading.Thread(target=app.close)  # commits what is queued first
+        closing.start()
+        await asyncio.sleep(0.2)
+        blocker.rollback()
+    assert len(await save) == 2
+    await asyncio.to_thread(closing.join)
+    with pytest.raises(RecorderClosedError):
+        await app.save_async(with_text(alice, 1))
+
+
+def test_podium_aggregates_trigger_the_events_eventsourcing_would():
+    """PodiumAggregate.trigger_event puts events together directly; they are the
+    events eventsourcing's trigger_event makes, and change the aggregate alike."""
+    agent = Agent.create(uuid.uuid4(), "alice")
+    twin = copy.deepcopy(agent)
+    agent.command("Fix the parser")
+    Aggregate.trigger_event(twin, type(agent.pending_events[-1]), **_payload(agent))
+    fast, slow = agent.pending_events[-1], twin.pending_events[-1]
+    assert type(fast) is type(slow)
+    assert _without_timestamp(fast) == _without_timestamp(slow)
+    assert (agent.version, agent.task, agent.status) == (twin.version, twin.task, twin.status)
+    assert agent.modified_on == fast.timestamp
+
+    agent.emit_text("hello")
+    event = agent.pending_events[-1]
+    assert isinstance(event, AgentTextEmitted)
+    assert event.payload == TextV1(task=agent.task, text="hello")
+    assert event.timestamp.tzinfo is not None
+    assert (event.originator_id, event.originator_version) == (agent.id, 3)
+
+
+def test_a_misnamed_event_field_is_refused_as_eventsourcing_refuses_it():
+    agent = Agent.create(uuid.uuid4(), "alice")
+    with pytest.raises(TypeError, match="payloda"):
+        agent.trigger_event(AgentTextEmitted, payloda=TextV1(task=None, text="x"))
+    assert agent.version == 1 and len(agent.pending_events) == 1
+
+
+def _payload(agent: Agent) -> dict[str, object]:
+    return {"payload": agent.pending_events[-1].payload}  # type: ignore[attr-defined]
+
+
+def _without_timestamp(event: object) -> dict[str, object]:
+    return {k: v for k, v in vars(event).items() if k != "timestamp"}
