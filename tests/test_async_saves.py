@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import math
 import threading
 import uuid
+from collections.abc import Awaitable, Iterator
+from typing import TypeVar
 
 import psycopg
 import pytest
@@ -18,6 +21,7 @@ from domain.application import EVENTS_TABLE, Podium
 from domain.group_commit import GROUP_EVENTS, GroupCommitRecorder, RecorderClosedError
 
 pytestmark = pytest.mark.anyio
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -46,6 +50,22 @@ def with_text(agent: Agent, lines: int) -> Agent:
     return agent
 
 
+@contextlib.contextmanager
+def events_table_locked(database_url: str) -> Iterator[None]:
+    """Hold the events table's write lock, so that saves queue up, until the block ends."""
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
+        yield
+        blocker.rollback()
+
+
+async def waiting_for_the_lock(save: Awaitable[T]) -> asyncio.Future[T]:
+    """Start ``save``; it is the committer's group now, waiting for the lock."""
+    started = asyncio.ensure_future(save)
+    await asyncio.sleep(0.2)
+    return started
+
+
 async def queued(app: Podium, callers: int) -> None:
     """Until ``callers`` saves wait in the committer's queue (or in its first group)."""
     recorder = group_commit(app)
@@ -57,15 +77,11 @@ async def test_tasks_saving_together_share_a_transaction(app, database_url):
     session = app.start_session()
     agents = [with_text(app.create_agent(session.id, f"agent{i}"), 5) for i in range(8)]
     before = transactions(database_url)
-    with psycopg.connect(database_url) as blocker:
-        # The first save waits for the lock; the other seven queue behind it.
-        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
-        first = asyncio.ensure_future(app.save_async(agents[0]))
-        await asyncio.sleep(0.2)
+    with events_table_locked(database_url):
+        first = await waiting_for_the_lock(app.save_async(agents[0]))
         saves = [asyncio.ensure_future(app.save_async(agent)) for agent in agents[1:]]
         await queued(app, 7)
-        blocker.rollback()
-        recordings = [await first, *await asyncio.gather(*saves)]
+    recordings = [await first, *await asyncio.gather(*saves)]
     assert transactions(database_url) - before == 2
     for agent, recorded in zip(agents, recordings, strict=True):
         assert [r.notification.originator_version for r in recorded] == [2, 3, 4, 5, 6]
@@ -81,14 +97,11 @@ async def test_a_group_holds_a_bounded_number_of_events(app, database_url):
     session = app.start_session()
     agents = [app.create_agent(session.id, f"agent{i}") for i in range(16)]
     before = transactions(database_url)
-    with psycopg.connect(database_url) as blocker:
-        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
-        first = asyncio.ensure_future(app.save_async(with_text(agents[0], 8)))
-        await asyncio.sleep(0.2)
+    with events_table_locked(database_url):
+        first = await waiting_for_the_lock(app.save_async(with_text(agents[0], 8)))
         saves = [asyncio.ensure_future(app.save_async(with_text(a, 8))) for a in agents[1:]]
         await queued(app, 15)
-        blocker.rollback()
-        await asyncio.gather(first, *saves)
+    await asyncio.gather(first, *saves)
     # A group takes saves until it holds GROUP_EVENTS events: 8 saves of 8 events.
     per_group = math.ceil(GROUP_EVENTS / 8)
     assert per_group < 15
@@ -102,14 +115,11 @@ async def test_a_conflict_fails_only_its_own_task(app, database_url):
     carol = app.create_agent(session.id, "carol")
     stale = app.get_agent(alice.id)
     await app.save_async(with_text(alice, 1))
-    with psycopg.connect(database_url) as blocker:
-        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
-        first = asyncio.ensure_future(app.save_async(with_text(carol, 1)))
-        await asyncio.sleep(0.2)
+    with events_table_locked(database_url):
+        first = await waiting_for_the_lock(app.save_async(with_text(carol, 1)))
         saves = [asyncio.ensure_future(app.save_async(with_text(a, 1))) for a in (stale, bob)]
         await queued(app, 2)
-        blocker.rollback()
-        outcomes = await asyncio.gather(first, *saves, return_exceptions=True)
+    outcomes = await asyncio.gather(first, *saves, return_exceptions=True)
     assert isinstance(outcomes[1], IntegrityError)
     assert not isinstance(outcomes[0], BaseException)
     assert not isinstance(outcomes[2], BaseException)
@@ -119,12 +129,9 @@ async def test_a_conflict_fails_only_its_own_task(app, database_url):
 async def test_a_task_that_stops_waiting_withdraws_nothing(app, database_url):
     session = app.start_session()
     alice = with_text(app.create_agent(session.id, "alice"), 3)
-    with psycopg.connect(database_url) as blocker:
-        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
-        save = asyncio.ensure_future(app.save_async(alice))
-        await asyncio.sleep(0.2)
+    with events_table_locked(database_url):
+        save = await waiting_for_the_lock(app.save_async(alice))
         save.cancel()
-        blocker.rollback()
     with pytest.raises(asyncio.CancelledError):
         await save
     # The committer answered a task no longer waiting and went on committing.
@@ -137,14 +144,11 @@ async def test_closing_answers_waiting_tasks_and_refuses_new_ones(database_url):
     app = Podium(database_url)
     session = app.start_session()
     alice = with_text(app.create_agent(session.id, "alice"), 2)
-    with psycopg.connect(database_url) as blocker:
-        blocker.execute(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE")
-        save = asyncio.ensure_future(app.save_async(alice))
-        await asyncio.sleep(0.2)
+    with events_table_locked(database_url):
+        save = await waiting_for_the_lock(app.save_async(alice))
         closing = threading.Thread(target=app.close)  # commits what is queued first
         closing.start()
         await asyncio.sleep(0.2)
-        blocker.rollback()
     assert len(await save) == 2
     await asyncio.to_thread(closing.join)
     with pytest.raises(RecorderClosedError):
