@@ -146,21 +146,23 @@ class Podium(Application[UUID]):
     ) -> list[Recording[UUID]]:
         """What follows a save in eventsourcing: recordings, the aggregate cache,
         snapshots and the notify hooks."""
-        recordings = [
-            Recording(
-                event,
-                Notification(
-                    id=notification_id,
-                    originator_id=stored.originator_id,
-                    originator_version=stored.originator_version,
-                    topic=stored.topic,
-                    state=stored.state,
-                ),
-            )
-            for event, stored, notification_id in zip(
-                processing_event.events, stored_events, ids or (), strict=bool(ids)
-            )
-        ]
+        recordings: list[Recording[UUID]] = []
+        if ids:  # none when there was nothing to save
+            recordings = [
+                Recording(
+                    event,
+                    Notification(
+                        id=notification_id,
+                        originator_id=stored.originator_id,
+                        originator_version=stored.originator_version,
+                        topic=stored.topic,
+                        state=stored.state,
+                    ),
+                )
+                for event, stored, notification_id in zip(
+                    processing_event.events, stored_events, ids, strict=True
+                )
+            ]
         if self.repository.cache and not self.repository.fastforward:
             for aggregate_id, aggregate in processing_event.aggregates.items():
                 self.repository.cache.put(aggregate_id, aggregate)

@@ -120,7 +120,7 @@ class WaitingTask(Caller):
         self.future: asyncio.Future[Sequence[int]] = loop.create_future()
 
     def _wake(self) -> None:
-        pass  # wake_tasks() does, for all of a group's tasks at once
+        pass  # _wake_tasks() does, for all of a group's tasks at once
 
     def settle(self) -> None:
         """On the task's loop: pass the answer on (unless the task stopped waiting)."""
@@ -137,7 +137,7 @@ def _settle(tasks: list[WaitingTask]) -> None:
         task.settle()
 
 
-def wake_tasks(callers: Sequence[Caller]) -> None:
+def _wake_tasks(callers: Sequence[Caller]) -> None:
     """Hand every event loop the answers of its tasks among ``callers``, in one call."""
     by_loop: dict[asyncio.AbstractEventLoop, list[WaitingTask]] = {}
     for caller in callers:
@@ -246,7 +246,7 @@ class GroupCommitRecorder(ApplicationRecorder):
                     caller.fail(error)
             raise
         finally:
-            wake_tasks(group)
+            _wake_tasks(group)
 
     def _commit(self, group: list[Caller]) -> None:
         try:
@@ -282,7 +282,7 @@ class GroupCommitRecorder(ApplicationRecorder):
             if item is not _STOP and not item.answered:
                 item.fail(RecorderClosedError())
                 failed.append(item)
-        wake_tasks(failed)
+        _wake_tasks(failed)
 
     # Reads are not grouped.
 
