@@ -46,13 +46,13 @@ class Journal(Generic[A]):
                 if not events:
                     return None
                 try:
-                    recordings = await self.app.save_async(*events)
+                    ids = await self.app.save_async(*events)
                 except IntegrityError:
                     if attempt == CONFLICT_RETRIES:
                         raise
                     await self._reload()
                     continue
-                return recordings[-1].notification.id if recordings else None
+                return ids[-1] if ids else None
         return None  # unreachable: the loop returns or raises
 
     async def catch_up(self, version: int) -> None:
