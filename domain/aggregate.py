@@ -13,13 +13,27 @@ itself does when it reads an event back from the store.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, datetime_now_with_tzinfo
 
 _PAYLOAD_ONLY = frozenset(("payload",))
+_PAYLOAD_EVENT_FIELDS = frozenset(("originator_id", "originator_version", "timestamp", "payload"))
 _new_event = object.__new__
+_payload_event_classes: dict[type, bool] = {}
+
+
+def _is_payload_event(event_class: type) -> bool:
+    """Whether the event's fields are exactly those set directly below (an event
+    class that grows another field, even with a default, goes eventsourcing's way)."""
+    known = _payload_event_classes.get(event_class)
+    if known is None:
+        fields = dataclasses.fields(event_class) if dataclasses.is_dataclass(event_class) else ()
+        known = {f.name for f in fields} == _PAYLOAD_EVENT_FIELDS
+        _payload_event_classes[event_class] = known
+    return known
 
 
 class PodiumAggregate(Aggregate):
@@ -29,10 +43,11 @@ class PodiumAggregate(Aggregate):
         """The next event of this aggregate, timestamped now, applied and pending.
 
         The same event, field for field, as eventsourcing's ``trigger_event``
-        makes (the tests compare them). Anything but ``payload=`` goes
-        eventsourcing's way, which says clearly what is wrong with it.
+        makes (the tests compare them). Anything but ``payload=`` for an event
+        of podium's shape goes eventsourcing's way, which says clearly what is
+        wrong with it.
         """
-        if kwargs.keys() != _PAYLOAD_ONLY:
+        if kwargs.keys() != _PAYLOAD_ONLY or not _is_payload_event(event_class):
             super().trigger_event(event_class, **kwargs)
             return
         version = self.version + 1

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import math
 import threading
-import uuid
 from collections.abc import Awaitable, Iterator
 from typing import TypeVar
 
 import psycopg
 import pytest
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from domain.agent import Agent, AgentTextEmitted, TextV1
+from domain.agent import Agent
 from domain.application import EVENTS_TABLE, Podium
 from domain.group_commit import GROUP_EVENTS, GroupCommitRecorder, RecorderClosedError
 
@@ -157,39 +154,3 @@ async def test_closing_answers_waiting_tasks_and_refuses_new_ones(database_url):
     await asyncio.to_thread(closing.join)
     with pytest.raises(RecorderClosedError):
         await app.save_async(with_text(alice, 1))
-
-
-def test_podium_aggregates_trigger_the_events_eventsourcing_would():
-    """PodiumAggregate.trigger_event puts events together directly; they are the
-    events eventsourcing's trigger_event makes, and change the aggregate alike."""
-    agent = Agent.create(uuid.uuid4(), "alice")
-    twin = copy.deepcopy(agent)
-    agent.command("Fix the parser")
-    Aggregate.trigger_event(twin, type(agent.pending_events[-1]), **_payload(agent))
-    fast, slow = agent.pending_events[-1], twin.pending_events[-1]
-    assert type(fast) is type(slow)
-    assert _without_timestamp(fast) == _without_timestamp(slow)
-    assert (agent.version, agent.task, agent.status) == (twin.version, twin.task, twin.status)
-    assert agent.modified_on == fast.timestamp
-
-    agent.emit_text("hello")
-    event = agent.pending_events[-1]
-    assert isinstance(event, AgentTextEmitted)
-    assert event.payload == TextV1(task=agent.task, text="hello")
-    assert event.timestamp.tzinfo is not None
-    assert (event.originator_id, event.originator_version) == (agent.id, 3)
-
-
-def test_a_misnamed_event_field_is_refused_as_eventsourcing_refuses_it():
-    agent = Agent.create(uuid.uuid4(), "alice")
-    with pytest.raises(TypeError, match="payloda"):
-        agent.trigger_event(AgentTextEmitted, payloda=TextV1(task=None, text="x"))
-    assert agent.version == 1 and len(agent.pending_events) == 1
-
-
-def _payload(agent: Agent) -> dict[str, object]:
-    return {"payload": agent.pending_events[-1].payload}  # type: ignore[attr-defined]
-
-
-def _without_timestamp(event: object) -> dict[str, object]:
-    return {k: v for k, v in vars(event).items() if k != "timestamp"}
