@@ -390,7 +390,7 @@ def main() -> None:
         f"podium:   {events:,} events in {seconds:.2f}s = {events_per_s:,.0f} events/s "
         f"({len(latencies):,} saves, mean state {state_bytes:,.0f} bytes)"
     )
-    print(f"app.save: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {max(latencies) * 1000:.2f} ms")
+    print(f"per save: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {max(latencies) * 1000:.2f} ms")
     print(
         f"commits:  {stats.groups:,} transactions, {stats.events / max(stats.groups, 1):,.1f} "
         f"events each; committer inside the recorder {busy:.0%} of the time"
