@@ -1,4 +1,4 @@
-"""Writing an aggregate's events from async code, in order, off the event loop.
+"""Writing an aggregate's events from async code, in order, without blocking the event loop.
 
 The runtime mutates aggregates on the event loop (the domain decides there)
 and awaits their save (group commit waits for the disk on its own thread,

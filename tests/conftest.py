@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from domain.application import Podium
 from gateway.database import embedded_server
 from projections.schema import migrate
 from tests.gateway_server import Served, serve_in_thread
@@ -77,6 +78,14 @@ def empty_database_url(pg_admin: str) -> Iterator[str]:
     name = f"podium_e_{uuid.uuid4().hex[:12]}"
     yield _create_database(pg_admin, name)
     _drop_database(pg_admin, name)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Podium]:
+    """podium's application on the test's database, closed (its queue committed) after."""
+    app = Podium(database_url)
+    yield app
+    app.close()
 
 
 @pytest.fixture

@@ -16,29 +16,15 @@ from eventsourcing.persistence import IntegrityError
 from domain.agent import Agent
 from domain.application import EVENTS_TABLE, Podium
 from domain.group_commit import GROUP_EVENTS, GroupCommitRecorder, RecorderClosedError
+from tests.store_reads import transactions
 
 pytestmark = pytest.mark.anyio
 T = TypeVar("T")
 
 
-@pytest.fixture
-def app(database_url):
-    app = Podium(database_url)
-    yield app
-    app.close()
-
-
 def group_commit(app: Podium) -> GroupCommitRecorder:
     assert isinstance(app.recorder, GroupCommitRecorder)
     return app.recorder
-
-
-def transactions(database_url: str) -> int:
-    """How many transactions wrote the events in the store."""
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(f"SELECT count(DISTINCT xmin::text) FROM {EVENTS_TABLE}").fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def with_text(agent: Agent, lines: int) -> Agent:

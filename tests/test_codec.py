@@ -17,13 +17,6 @@ from domain.events import Usage
 from domain.names import agent_stream_id
 
 
-@pytest.fixture
-def app(database_url):
-    app = Podium(database_url)
-    yield app
-    app.close()
-
-
 def _busy_agent(app: Podium):
     session = app.start_session("round trip", "/work", budget_usd=2.5)
     app.send_user_message(session.id, "create alice ✓")

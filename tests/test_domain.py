@@ -23,13 +23,7 @@ from domain.errors import (
 )
 from domain.events import Usage
 from domain.group_commit import GroupCommitRecorder
-
-
-@pytest.fixture
-def app(database_url):
-    app = Podium(database_url)
-    yield app
-    app.close()
+from tests.store_reads import transactions
 
 
 @pytest.mark.parametrize("name", ["alice", "A", "bob_2", "x-ray", "a" * 64, "Zed9"])
@@ -151,16 +145,10 @@ def test_system_log_appends_across_application_instances(app, database_url):
     assert [r[0] for r in rows] == ["from one", "from one again", "from the other"]
 
 
-def _transactions(database_url: str) -> int:
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute("SELECT count(DISTINCT xmin::text) FROM podium_events").fetchone()
-    return row[0]
-
-
 def test_group_commit_saves_many_writers_in_one_transaction(app, database_url):
     session = app.start_session()
     agents = [app.create_agent(session.id, f"agent{i}") for i in range(8)]
-    before = _transactions(database_url)
+    before = transactions(database_url)
     recorder = app.recorder
     assert isinstance(recorder, GroupCommitRecorder)
     # The events of the first group, the one that waits for the lock: usually one
@@ -191,7 +179,7 @@ def test_group_commit_saves_many_writers_in_one_transaction(app, database_url):
     for t in threads:
         t.join()
     # One transaction for the writers that got in first, one for those that queued.
-    assert _transactions(database_url) - before == 2
+    assert transactions(database_url) - before == 2
     for agent in agents:
         assert app.get_agent(agent.id).version == 6
 

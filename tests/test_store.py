@@ -19,13 +19,6 @@ APPEND_FUNCTION = f"{EVENTS_TABLE}_append"
 
 
 @pytest.fixture
-def app(database_url):
-    app = Podium(database_url)
-    yield app
-    app.close()
-
-
-@pytest.fixture
 def recorder(app) -> PodiumRecorder:
     group = app.recorder
     assert isinstance(group, GroupCommitRecorder)
