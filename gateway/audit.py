@@ -15,6 +15,27 @@ runs, so a typo gets a message about the typo rather than a SQL error.
 Every query, named or ad hoc, runs read-only: in its own READ ONLY
 transaction with a statement timeout, as exactly one statement, and the
 transaction is always rolled back.
+
+And every query runs as the role ``podium_audit`` (``podium migrate`` creates
+it), which may SELECT the event table, the ``events`` view and the read
+models, and nothing else: not Claude's transcripts, not the idempotency keys,
+no superuser function (``COPY ... TO PROGRAM``, ``pg_read_file``,
+``pg_ls_dir``), no signalling of other sessions. Audit *logs in* as that role
+rather than ``SET ROLE`` to it: when podium connects as a superuser (the
+embedded server's ``postgres``), a statement could otherwise switch back —
+``SET ROLE``, ``set_config('role', ...)`` inside a query, a ``DO`` block — and
+use every power the session began with. Logged in as ``podium_audit``, there
+is nothing to switch back to. Before each query the role's own attributes are
+checked too, so a ``podium_audit`` someone made superuser is refused, not used.
+
+What that asks of the server: ``podium_audit`` must be able to log in with
+the same host, port and database as podium. The embedded server trusts local
+connections; so does a default development PostgreSQL. Elsewhere, give it a
+password (``ALTER ROLE podium_audit PASSWORD '...'``) and put it in
+``~/.pgpass`` (libpq reads it), or allow it in ``pg_hba.conf``. If podium
+connects as a user who may not create roles, ``podium migrate`` cannot create
+it: a superuser runs ``podium migrate`` once. Until then audit refuses, in
+one line that says this, rather than run with the connecting user's powers.
 """
 
 from __future__ import annotations
@@ -29,8 +50,10 @@ from uuid import UUID
 
 import psycopg
 from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 import sql as sql_files
+from projections.audit_role import AUDIT_ROLE
 
 AUDIT_FOLDER = "audit"
 
@@ -40,10 +63,25 @@ _PARAM_LINE = re.compile(
 )
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _READ_ONLY_STATE_CLASSES = ("25", "2D")
+_INSUFFICIENT_PRIVILEGE = "42501"
+# True when the audit role can do more than read what it was granted.
+_MORE_THAN_READING = """
+SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls
+    OR EXISTS (SELECT FROM pg_auth_members WHERE member = r.oid)
+FROM pg_roles AS r WHERE rolname = current_user
+"""
 
 
 class AuditError(Exception):
     """An audit request podium cannot run; the message says what to change."""
+
+
+class AuditRefused(Exception):
+    """The database refused, stopped or lost an audit query; the message says why.
+
+    Not an AuditError: that one means the request itself was wrong (a usage
+    error, exit 2); this one means podium would not or could not run it (exit 1).
+    """
 
 
 @dataclass(frozen=True)
@@ -254,10 +292,11 @@ def _run_read_only(
     if not timeout_s > 0:
         raise AuditError(f"the timeout must be a positive number of seconds, got {timeout_s}")
     timeout_ms = max(1, round(timeout_s * 1000))
-    with psycopg.connect(conninfo, autocommit=True) as conn, conn.cursor() as cur:
+    with _connect_as_audit_role(conninfo) as conn, conn.cursor() as cur:
         try:
             with conn.transaction(force_rollback=True):
                 cur.execute("SET TRANSACTION READ ONLY")
+                _check_role(cur)
                 # A SELECT rather than SET LOCAL: it takes the transaction's first
                 # snapshot, after which PostgreSQL refuses SET TRANSACTION READ WRITE.
                 cur.execute("SELECT set_config('statement_timeout', %s, true)", (str(timeout_ms),))
@@ -273,19 +312,52 @@ def _run_read_only(
             raise _audit_error(error, timeout_s) from None
 
 
-def _audit_error(error: psycopg.Error, timeout_s: float) -> AuditError:
+def _connect_as_audit_role(conninfo: str) -> psycopg.Connection[tuple[Any, ...]]:
+    """A connection logged in as the audit role, to podium's server and database."""
+    params = conninfo_to_dict(conninfo)
+    params.pop("password", None)  # the connecting user's; the role has its own, if any
+    params.update(user=AUDIT_ROLE, application_name="podium audit")
+    try:
+        return psycopg.connect(make_conninfo("", **params), autocommit=True)
+    except psycopg.OperationalError as error:
+        raise AuditRefused(
+            f"cannot log in as {AUDIT_ROLE}, the role audit SQL runs as "
+            f"({_one_line(error)}); a superuser's `podium migrate` creates it, and where "
+            f"pg_hba.conf does not trust it, ALTER ROLE {AUDIT_ROLE} PASSWORD '...' and "
+            "~/.pgpass let it log in"
+        ) from None
+
+
+def _check_role(cur: psycopg.Cursor[tuple[Any, ...]]) -> None:
+    """Refuse to run as an audit role that someone gave more than reading."""
+    row = cur.execute(_MORE_THAN_READING).fetchone()
+    if row is None or row[0]:
+        raise AuditRefused(
+            f"refused: the role {AUDIT_ROLE} has more privileges than reading the log "
+            "(a role attribute or a role membership); remove them before auditing with it"
+        )
+
+
+def _audit_error(error: psycopg.Error, timeout_s: float) -> AuditError | AuditRefused:
     """The database's refusal as one line a person can act on."""
     message = _one_line(error)
     if isinstance(error, errors.QueryCanceled):
         if "statement timeout" in message:
-            return AuditError(f"query cancelled after {timeout_s:g} s (statement timeout)")
-        return AuditError(f"query cancelled ({message})")
+            return AuditRefused(f"query cancelled after {timeout_s:g} s (statement timeout)")
+        return AuditRefused(f"query cancelled ({message})")
+    sqlstate = error.sqlstate or ""
     # Class 25 (invalid transaction state) holds "cannot execute DELETE in a
     # read-only transaction"; class 2D a COMMIT tried inside a DO block.
-    if (error.sqlstate or "")[:2] in _READ_ONLY_STATE_CLASSES:
-        return AuditError(f"refused: audit queries run read-only ({message})")
+    if sqlstate[:2] in _READ_ONLY_STATE_CLASSES:
+        return AuditRefused(f"refused: audit queries run read-only ({message})")
     if "multiple commands" in message:
-        return AuditError(f"refused: audit queries run one statement at a time ({message})")
+        return AuditRefused(f"refused: audit queries run one statement at a time ({message})")
+    if sqlstate == _INSUFFICIENT_PRIVILEGE:
+        return AuditRefused(
+            f"refused: audit queries may read the log and the read models only ({message})"
+        )
+    if isinstance(error, psycopg.OperationalError):  # the session ended under the query
+        return AuditRefused(f"the audit query failed: {message}")
     return AuditError(f"SQL error: {message}")
 
 

@@ -1,4 +1,5 @@
-"""Schema setup: the event store, the events view, tracking and the read models.
+"""Schema setup: the event store, the events view, tracking, the read models and
+the role audit SQL runs as.
 
 Idempotent and safe to run from many processes at once: an advisory lock
 serialises concurrent migrations, and every statement is IF NOT EXISTS or
@@ -12,6 +13,7 @@ from psycopg import sql
 
 import sql as sql_files
 from domain.application import Podium
+from projections.audit_role import create_audit_role, grant_audit_reads
 from projections.directory import AgentDirectory
 from projections.log import Connection
 from projections.read_models import NAMES, projectors
@@ -29,6 +31,7 @@ def migrate(conninfo: str) -> None:
                 conn.execute(sql_files.read("events.sql"))
                 conn.execute(sql_files.read("session_store.sql"))
                 conn.execute(sql_files.read("idempotency.sql"))
+                create_audit_role(conn)
                 create_read_models(conn, NAMES)
                 conn.execute(
                     "INSERT INTO projection_tracking (projection) SELECT unnest(%s::text[]) "
@@ -44,4 +47,5 @@ def create_read_models(conn: Connection, names: tuple[str, ...], schema: str = "
     conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
     for projector in projectors(names, AgentDirectory()):
         conn.execute(projector.ddl())
+    grant_audit_reads(conn, names)  # each read model's table is named after it
     conn.execute("SET LOCAL search_path TO DEFAULT")

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from domain.events import Usage
 from gateway import cli
 from gateway.audit import (
     AuditError,
+    AuditRefused,
     QueryResult,
     list_queries,
     parse_params,
@@ -28,6 +30,8 @@ from gateway.audit import (
     run_sql,
 )
 from gateway.output import format_table, print_result
+from projections.read_models import NAMES
+from projections.rebuild import rebuild
 
 NAMED_QUERIES = {"tool-uses", "file-changes", "cost-by-model-day", "session-events", "failed-turns"}
 
@@ -487,14 +491,14 @@ def snapshot(url: str) -> tuple[Any, ...]:
 )
 def test_a_write_is_refused_and_changes_nothing(log: AuditLog, text: str) -> None:
     before = snapshot(log.url)
-    with pytest.raises(AuditError) as caught:
+    with pytest.raises(AuditRefused) as caught:
         run_sql(log.url, text)
-    assert str(caught.value).startswith("refused: audit queries run ")
+    assert str(caught.value).startswith("refused: ")
     assert snapshot(log.url) == before
 
 
 def test_the_read_only_message_names_the_refused_command(database_url: str) -> None:
-    with pytest.raises(AuditError) as caught:
+    with pytest.raises(AuditRefused) as caught:
         run_sql(database_url, "DELETE FROM podium_events")
     assert str(caught.value) == (
         "refused: audit queries run read-only (cannot execute DELETE in a read-only transaction)"
@@ -510,7 +514,7 @@ def test_a_commit_alone_ends_nothing_that_matters(log: AuditLog) -> None:
 
 def test_a_slow_query_is_cancelled(database_url: str) -> None:
     started = time.monotonic()
-    with pytest.raises(AuditError) as caught:
+    with pytest.raises(AuditRefused) as caught:
         run_sql(database_url, "SELECT pg_sleep(5)", timeout_s=0.5)
     assert str(caught.value) == "query cancelled after 0.5 s (statement timeout)"
     assert time.monotonic() - started < 4
@@ -624,6 +628,107 @@ def test_podium_audit_lists_queries(database_url: str, capsys: pytest.CaptureFix
 def test_podium_audit_refuses_a_write(log: AuditLog, capsys: pytest.CaptureFixture[str]) -> None:
     before = snapshot(log.url)
     argv = ["--database-url", log.url, "audit", "--sql", "COMMIT; DELETE FROM podium_events"]
-    assert cli.main(argv) == 2
+    assert cli.main(argv) == 1
     assert "refused: audit queries run one statement at a time" in capsys.readouterr().err
     assert snapshot(log.url) == before
+
+
+# --- what audit SQL may touch: the log and the read models, nothing else --------
+
+
+def refusal(url: str, text: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``text`` with `podium audit --sql`; the one line it printed on refusing."""
+    assert cli.main(["--database-url", url, "audit", "--sql", text]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    return line
+
+
+def test_a_shell_command_cannot_run(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    witness = tmp_path / "ran"
+    line = refusal(database_url, f"COPY (SELECT 1) TO PROGRAM 'id > {witness}'", capsys)
+    assert "refused" in line
+    assert "COPY to or from an external program" in line
+    assert not witness.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("SELECT pg_read_file('/etc/passwd')", "permission denied for function pg_read_file"),
+        ("SELECT pg_ls_dir('.')", "permission denied for function pg_ls_dir"),
+        ("SELECT * FROM pg_authid", "permission denied for table pg_authid"),
+        ("COPY (SELECT 1) TO '/tmp/podium-audit-copy'", "COPY to a file"),
+        ("SET ROLE postgres", 'permission denied to set role "postgres"'),
+        ("SELECT set_config('role', 'postgres', true)", "permission denied to set role"),
+        ("SET SESSION AUTHORIZATION postgres", "permission denied to set session authorization"),
+        (
+            "DO $$ BEGIN RESET ROLE; PERFORM pg_read_file('/etc/passwd'); END $$",
+            "permission denied for function pg_read_file",
+        ),
+        (
+            "SELECT query_to_xml('SELECT pg_read_file(''/etc/passwd'')', true, false, '')",
+            "permission denied for function pg_read_file",
+        ),
+        # Agents' conversations are Claude's transcripts, not the log: audit
+        # reads the log and the read models only.
+        ("SELECT * FROM claude_transcript_entries", "permission denied for table"),
+        ("SELECT * FROM claude_transcripts", "permission denied for table"),
+        ("SELECT * FROM idempotency_keys", "permission denied for table"),
+    ],
+)
+def test_superuser_powers_are_refused(
+    database_url: str, text: str, complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = refusal(database_url, text, capsys)
+    assert line.startswith("podium audit: error: refused: ")
+    assert complaint in line
+
+
+def test_another_session_cannot_be_terminated(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as bystander:
+        pid = bystander.info.backend_pid
+        line = refusal(database_url, f"SELECT pg_terminate_backend({pid})", capsys)
+        assert line.startswith("podium audit: error: refused: ")
+        assert "terminate" in line
+        assert bystander.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_ending_its_own_session_is_one_line(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = refusal(database_url, "SELECT pg_terminate_backend(pg_backend_pid())", capsys)
+    assert "terminating connection" in line
+
+
+def test_audit_sql_runs_as_the_audit_role(log: AuditLog) -> None:
+    result = run_sql(
+        log.url,
+        "SELECT current_user, session_user, r.rolsuper, r.rolcreaterole, r.rolcreatedb, "
+        "(SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid) AS memberships "
+        "FROM pg_roles r WHERE r.rolname = current_user",
+    )
+    assert result.rows == [("podium_audit", "podium_audit", False, False, False, 0)]
+
+
+def test_the_log_and_every_read_model_are_readable(log: AuditLog) -> None:
+    for relation in ("podium_events", "events", *NAMES):
+        assert len(run_sql(log.url, f"SELECT count(*) FROM {relation}").rows) == 1
+
+
+def test_a_refusal_is_not_a_usage_error(database_url: str) -> None:
+    with pytest.raises(AuditRefused):
+        run_sql(database_url, "DELETE FROM podium_events")
+    assert not issubclass(AuditRefused, AuditError)
+
+
+def test_rebuilt_read_models_stay_readable(log: AuditLog) -> None:
+    rebuild(log.url)
+    for name in NAMES:
+        assert len(run_sql(log.url, f"SELECT count(*) FROM {name}").rows) == 1
+    assert run_named(log.url, "failed-turns", {}).rows
