@@ -1,7 +1,15 @@
-"""Request bodies, validated by msgspec: every input has a shape and limits."""
+"""Request bodies, validated by msgspec: every input has a shape and limits.
+
+Text PostgreSQL cannot hold never gets past here: a NUL (U+0000) in any text
+field, or a lone surrogate, is a 422 naming the field. The body is read
+against its limit as it arrives, so an oversized one is refused without
+being held in memory.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -11,15 +19,39 @@ from domain.names import AGENT_NAME
 from gateway.problems import Problem
 
 MAX_BODY = 256 * 1024
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+PATH_MAX = 4096  # Linux's limit on a path, in bytes, its terminating NUL included
+NAME_MAX = 255  # Linux's limit on one component of a path, in bytes
+STORABLE = "Text without NUL (U+0000), which PostgreSQL cannot store."
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=100_000, description=STORABLE)]
+Title = Annotated[str, msgspec.Meta(max_length=200, description=STORABLE)]
+Prompt = Annotated[str, msgspec.Meta(max_length=100_000, description=STORABLE)]
+Label = Annotated[str, msgspec.Meta(max_length=100, description=STORABLE)]
+Cwd = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=PATH_MAX - 1,
+        description=f"A directory; at most {PATH_MAX - 1} bytes in UTF-8, {NAME_MAX} per "
+        "component, no NUL (U+0000).",
+    ),
+]
 Name = Annotated[str, msgspec.Meta(pattern=f"^{AGENT_NAME.pattern}$")]  # the domain's rule
 Usd = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]
 
 
 class NewSession(msgspec.Struct, forbid_unknown_fields=True):
-    title: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    cwd: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+    title: Title = ""
+    cwd: Cwd | None = None
     budget_usd: Usd | None = None
+
+    def __post_init__(self) -> None:
+        # The operating system refuses longer paths with an error, not an answer.
+        if self.cwd is None:
+            return
+        if len(self.cwd.encode()) >= PATH_MAX:
+            raise ValueError(f"cwd is longer than {PATH_MAX - 1} bytes")
+        if any(len(part.encode()) > NAME_MAX for part in self.cwd.split("/")):
+            raise ValueError(f"cwd has a component longer than {NAME_MAX} bytes")
 
 
 class NewMessage(msgspec.Struct, forbid_unknown_fields=True):
@@ -28,9 +60,9 @@ class NewMessage(msgspec.Struct, forbid_unknown_fields=True):
 
 class NewAgent(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
-    system_prompt: Annotated[str, msgspec.Meta(max_length=100_000)] = ""
-    model: Annotated[str, msgspec.Meta(max_length=100)] | None = None
-    template: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    system_prompt: Prompt = ""
+    model: Label | None = None
+    template: Label | None = None
     budget_usd: Usd | None = None
 
 
@@ -39,6 +71,7 @@ class NewCommand(msgspec.Struct, forbid_unknown_fields=True):
 
 
 B = TypeVar("B", bound=msgspec.Struct)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 async def read_body(request: Request, shape: type[B]) -> B:
@@ -46,12 +79,58 @@ async def read_body(request: Request, shape: type[B]) -> B:
     content_type = request.headers.get("content-type", "")
     if content_type and not content_type.startswith("application/json"):
         raise Problem(415, f"send JSON (Content-Type: application/json), not {content_type}")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise Problem(413, f"the body is {len(raw)} bytes; the limit is {MAX_BODY}")
+    raw = await _read_within_limit(request)
     try:
-        return msgspec.json.decode(raw or b"{}", type=shape)
+        body = msgspec.json.decode(raw or b"{}", type=shape)
     except msgspec.ValidationError as error:
         raise Problem(422, f"invalid {shape.__name__} body: {error}") from None
     except msgspec.DecodeError as error:
-        raise Problem(400, f"the body is not valid JSON: {error}") from None
+        raise _undecodable(raw, error) from None
+    if found := _unstorable(msgspec.to_builtins(body)):
+        raise Problem(422, f"{found[0]} contains {found[1]}, which podium cannot store")
+    return body
+
+
+async def _read_within_limit(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
+        raise Problem(413, f"the body is {declared} bytes; the limit is {MAX_BODY}")
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > MAX_BODY:
+            raise Problem(413, f"the body is larger than the limit of {MAX_BODY} bytes")
+    return bytes(received)
+
+
+def _undecodable(raw: bytes, error: msgspec.DecodeError) -> Problem:
+    """msgspec refuses a lone surrogate escape (valid JSON, but not Unicode text) as it
+    refuses malformed JSON; the standard library's decoder, which reads such escapes,
+    tells the two apart on this error path only."""
+    try:
+        loose = json.loads(raw.decode())  # strict UTF-8: bytes json.loads would let pass
+    except ValueError:  # invalid UTF-8, or malformed JSON
+        return Problem(400, f"the body is not valid JSON: {error}")
+    if found := _unstorable(loose):
+        return Problem(422, f"{found[0]} contains {found[1]}, which is not Unicode text")
+    return Problem(400, f"the body is not valid JSON: {error}")
+
+
+def _unstorable(value: object, where: str = "the body") -> tuple[str, str] | None:
+    """(where, what) for the first text in a decoded body that PostgreSQL cannot hold."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return where, "a NUL character (U+0000)"
+        if _SURROGATE.search(value):
+            return where, "a lone surrogate"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inside = str(key) if where == "the body" else f"{where}.{key}"
+            if found := _unstorable(key, "a field name") or _unstorable(item, inside):
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if found := _unstorable(item, f"{where}[{index}]"):
+                return found
+    return None

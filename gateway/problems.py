@@ -9,6 +9,7 @@ import msgspec
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from domain import errors
 from runtime.templates import UnknownTemplate
@@ -26,6 +27,7 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
@@ -33,6 +35,7 @@ TITLES = {
     415: "Unsupported media type",
     422: "Invalid input",
     500: "Internal error",
+    503: "Service unavailable",
 }
 
 
@@ -62,7 +65,29 @@ async def on_problem(request: Request, exc: Exception) -> Response:
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return problem_response(exc.status_code, exc.detail or TITLES.get(exc.status_code, ""))
+    status, headers = exc.status_code, dict(exc.headers or {})
+    detail = exc.detail or TITLES.get(status, "")
+    if status in (404, 405) and (methods := _endpoint_methods(request)):
+        # The UI's static files are mounted at "/", so they answer (404, or 405 to anything
+        # but GET) a method an endpoint's path does not take: that path's methods are the truth.
+        status, headers["Allow"] = 405, methods
+        detail = f"{request.method} {request.url.path} is not allowed; it takes {methods}"
+    elif status == 405:
+        headers.setdefault("Allow", "GET, HEAD")  # what static files answer
+    response = problem_response(status, detail)
+    response.headers.update(headers)
+    return response
+
+
+def _endpoint_methods(request: Request) -> str:
+    """The methods of the endpoints whose path is the request's ("" if none): starlette's
+    own Allow names the first such route only, and podium's table has one per method."""
+    methods: set[str] = set()
+    for route in getattr(request.scope.get("router"), "routes", ()):
+        allowed = getattr(route, "methods", None)  # a Mount has none: it is not one endpoint
+        if allowed and route.matches(request.scope)[0] != Match.NONE:
+            methods |= allowed
+    return ", ".join(sorted(methods))
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:

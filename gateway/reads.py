@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from gateway.params import shown
 from gateway.problems import Problem
 
 MAX_LIMIT = 1_000
@@ -26,30 +27,14 @@ def session_id_of(request: Request) -> UUID:
     try:
         return UUID(raw)
     except ValueError:
-        raise Problem(404, f"no session with id {raw}") from None
+        raise Problem(404, f"no session with id {shown(raw)}") from None
 
 
-def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise Problem(422, f"{name} must be a whole number from {low} to {high}, not {raw!r}")
-    return int(raw)
-
-
-def choice_param(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is not None and raw not in choices:
-        raise Problem(422, f"{name} must be one of {', '.join(choices)}, not {raw!r}")
-    return raw
-
-
-def text_param(request: Request, name: str, max_length: int = 200) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is not None and len(raw) > max_length:
-        raise Problem(422, f"{name} is longer than {max_length} characters")
-    return raw
+def contains(text: str) -> str:
+    """An ILIKE pattern matching ``text`` literally anywhere: its ``%``, ``_`` and ``\\``
+    are escaped (``\\`` is ILIKE's escape character) rather than taken as wildcards."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class ReadModelQueries:

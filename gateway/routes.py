@@ -21,16 +21,15 @@ from domain.application import Podium
 from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession, read_body
 from gateway.live_tail import LiveTail
 from gateway.log_pages import LogReads, session_page
+from gateway.params import NOTIFICATION_ID_MAX, choice_param, int_param, text_param
 from gateway.problems import Problem
 from gateway.reads import (
     LEVELS,
     LOG_CATEGORIES,
     MAX_LIMIT,
     ReadModelQueries,
-    choice_param,
-    int_param,
+    contains,
     session_id_of,
-    text_param,
 )
 from gateway.stream import sse_response, websocket_stream
 from runtime.control import SessionTeam
@@ -132,8 +131,8 @@ class Routes:
         return json({"costs": await self.queries.costs(session_id_of(request))})
 
     def _paging(self, request: Request) -> tuple[int, int]:
-        after = int_param(request, "after", 0, 0, 2**62)
-        return after, int_param(request, "limit", 200, 1, MAX_LIMIT)
+        after = int_param(request.query_params, "after", 0, 0, NOTIFICATION_ID_MAX)
+        return after, int_param(request.query_params, "limit", 200, 1, MAX_LIMIT)
 
     async def chat(self, request: Request) -> Response:
         session_id = session_id_of(request)
@@ -149,7 +148,7 @@ class Routes:
         await self.queries.session(session_id)
         where: list[str] = ["session_id = %s"]
         params: list[Any] = [session_id]
-        if agent := text_param(request, "agent", 64):
+        if agent := text_param(request.query_params, "agent", 64):
             where.append("lower(agent_name) = lower(%s)")
             params.append(agent)
         return where, params
@@ -157,22 +156,22 @@ class Routes:
     async def logs(self, request: Request) -> Response:
         where, params = await self._agent_rows(request)
         after, limit = self._paging(request)
-        if category := choice_param(request, "category", LOG_CATEGORIES):
+        if category := choice_param(request.query_params, "category", LOG_CATEGORIES):
             where.append("category = %s")
             params.append(category)
-        if kind := text_param(request, "type", 64):
+        if kind := text_param(request.query_params, "type", 64):
             where.append("event_type = %s")
             params.append(kind)
-        if text := text_param(request, "q"):
+        if text := text_param(request.query_params, "q"):
             where.append("summary ILIKE %s")
-            params.append(f"%{text}%")
+            params.append(contains(text))
         return json(await self.queries.page("agent_logs", where, params, after, limit))
 
     async def system_logs(self, request: Request) -> Response:
         after, limit = self._paging(request)
         where: list[str] = ["true"]
         params: list[Any] = []
-        if level := choice_param(request, "level", LEVELS):
+        if level := choice_param(request.query_params, "level", LEVELS):
             where.append("level = %s")
             params.append(level)
         return json(await self.queries.page("system_logs", where, params, after, limit))

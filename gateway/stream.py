@@ -10,7 +10,7 @@ from closing an idle stream.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -21,20 +21,21 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from domain.names import AGENT_NAME
 from gateway.live_tail import Delta, Entry, FilterKey, LiveTail, LogBatch
 from gateway.log_pages import LogReads, read_routed
+from gateway.params import NOTIFICATION_ID_MAX, choice_param, given, shown, whole_number
 from gateway.problems import Problem
 
 HEARTBEAT_SECONDS = 15.0
-CATEGORIES = {
+CATEGORIES = (
+    "chat",
+    "file",
+    "hook",
+    "lifecycle",
     "message",
+    "result",
+    "system",
     "thinking",
     "tool",
-    "hook",
-    "file",
-    "result",
-    "lifecycle",
-    "chat",
-    "system",
-}
+)
 
 
 @dataclass(frozen=True)
@@ -53,26 +54,24 @@ class StreamFilter:
         return self.category is None and (self.session is None or delta.session_id == self.session)
 
 
-def stream_filter(params: dict[str, str], last_event_id: str | None) -> StreamFilter:
+def stream_filter(params: Mapping[str, str], last_event_id: str | None) -> StreamFilter:
     """Validated filters: a bad value is a 4xx problem, not a silent empty stream."""
-    session = params.get("session")
+    session = given(params, "session")
     if session is not None:
         try:
             session = str(UUID(session))
         except ValueError:
-            raise Problem(422, f"session must be a session id (a UUID), not {session!r}") from None
-    agent = params.get("agent")
+            raise Problem(
+                422, f"session must be a session id (a UUID), not {shown(session)}"
+            ) from None
+    agent = given(params, "agent")
     if agent is not None and not AGENT_NAME.fullmatch(agent):
-        raise Problem(422, f"agent must be an agent name, not {agent!r}")
-    category = params.get("category")
-    if category is not None and category not in CATEGORIES:
-        raise Problem(422, f"category must be one of {', '.join(sorted(CATEGORIES))}")
-    resume = last_event_id or params.get("after")
+        raise Problem(422, f"agent must be an agent name, not {shown(agent)}")
+    category = choice_param(params, "category", CATEGORIES)
+    resume = last_event_id or given(params, "after")
     after = None
     if resume is not None:
-        if not resume.isdigit():
-            raise Problem(422, f"Last-Event-ID/after must be a notification id, not {resume!r}")
-        after = int(resume)
+        after = whole_number(resume, "Last-Event-ID/after", 0, NOTIFICATION_ID_MAX)
     return StreamFilter(session, agent, category, after)
 
 
@@ -136,7 +135,7 @@ def sse_chunk(frames: Frames, key: FilterKey) -> bytes:
 
 
 def sse_response(request: Request, tail: LiveTail, reads: LogReads) -> StreamingResponse:
-    wanted = stream_filter(dict(request.query_params), request.headers.get("last-event-id"))
+    wanted = stream_filter(request.query_params, request.headers.get("last-event-id"))
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
@@ -153,7 +152,7 @@ def sse_response(request: Request, tail: LiveTail, reads: LogReads) -> Streaming
 
 async def websocket_stream(websocket: WebSocket, tail: LiveTail, reads: LogReads) -> None:
     try:
-        wanted = stream_filter(dict(websocket.query_params), None)
+        wanted = stream_filter(websocket.query_params, None)
     except Problem as problem:
         await websocket.close(code=1008, reason=problem.detail[:120])
         return
