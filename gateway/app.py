@@ -1,57 +1,38 @@
-"""The gateway's Starlette application: routes from one table, problems, auth, the UI.
+"""The gateway's Starlette application: routes from one table, problems, the edge's
+checks, the UI.
 
-Bound to 127.0.0.1 by default. Bound anywhere else it requires a token
-(``Authorization: Bearer …``, or ``?token=`` for EventSource and WebSocket,
-which cannot send headers).
+Every request first passes the same-origin checks (gateway.same_origin):
+addressed to podium, from its own page, JSON for anything that changes
+state. Bound beyond 127.0.0.1 it also requires the token (gateway.token_auth).
 """
 
 from __future__ import annotations
 
-import hmac
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.idempotency import idempotent
 from gateway.openapi import COMMANDS, ENDPOINTS, openapi
 from gateway.problems import HANDLERS, problem_response
 from gateway.routes import Routes, json
+from gateway.same_origin import SameOriginOnly, ServedNames
+from gateway.token_auth import TokenRequired
 
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
-OPEN_PATHS = ("/healthz",)
 
 
-class TokenRequired:
-    """Refuses requests without the token (when one is configured)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and scope["path"] not in OPEN_PATHS:
-            connection = HTTPConnection(scope)
-            given = connection.query_params.get("token") or ""
-            header = connection.headers.get("authorization", "")
-            if header.lower().startswith("bearer "):
-                given = header[7:]
-            if not hmac.compare_digest(given.encode(), self.token):
-                if scope["type"] == "websocket":
-                    await send({"type": "websocket.close", "code": 1008})
-                    return
-                response = problem_response(401, "this podium requires its token")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def create_app(routes: Routes, token: str | None = None, ui_dir: Path = UI_DIR) -> Starlette:
+def create_app(
+    routes: Routes,
+    names: ServedNames,
+    token: str | None = None,
+    ui_dir: Path = UI_DIR,
+) -> Starlette:
     async def document(request: Request) -> Response:
         return json(openapi())
 
@@ -72,5 +53,10 @@ def create_app(routes: Routes, token: str | None = None, ui_dir: Path = UI_DIR) 
     table.append(Route("/sessions/{session_id}", index))
     if ui_dir.is_dir():
         table.append(Mount("/", StaticFiles(directory=ui_dir), name="ui"))
-    middleware = [Middleware(TokenRequired, token=token)] if token else []
+    # The first is the outermost: a request not meant for podium is refused before
+    # anything else looks at it, the token included.
+    middleware = [Middleware(SameOriginOnly, names=names)]
+    if token:
+        secure = names.public is not None and names.public.scheme == "https"
+        middleware.append(Middleware(TokenRequired, token=token, secure_cookie=secure))
     return Starlette(routes=table, middleware=middleware, exception_handlers=HANDLERS)

@@ -114,6 +114,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     # The runtime (and the SDK under it) loads only for the commands that run agents.
     from gateway.broadcast import BroadcastUnavailable, open_broadcast
+    from gateway.same_origin import public_origin
     from gateway.serve import ServeOptions, serve, setup_logging
     from gateway.system import SystemConfig, demo_wanted
 
@@ -125,6 +126,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     if args.port < 1 or args.port > 65535:
         raise UsageError(f"--port must be from 1 to 65535, not {args.port}")
+    if args.public_url is not None:
+        try:
+            public_origin(args.public_url)
+        except ValueError as invalid:
+            raise UsageError(f"--public-url: {invalid}") from None
     config = SystemConfig(
         cwd=Path(args.cwd).expanduser().resolve(),
         database_url=args.database_url,
@@ -135,10 +141,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     options = ServeOptions(
         host=args.host,
         port=args.port,
-        token=args.token or os.environ.get("PODIUM_TOKEN"),
+        token=_token(args),
         session_id=_session_id(args.session),
         broadcast_url=args.broadcast_url,
         log_dir=Path(args.log_dir) if args.log_dir else data_dir / "logs",
+        public_url=args.public_url,
     )
     print(_mode_line(demo), file=sys.stderr)
     log_file = setup_logging(options.log_dir)
@@ -146,6 +153,29 @@ def cmd_up(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         run_event_loop(serve(config, options))
     return 0
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    """The token `podium up` requires: --token, --token-file or $PODIUM_TOKEN, never an empty one
+    (an empty token would let everyone in)."""
+    if args.token is not None and args.token_file is not None:
+        raise UsageError("give --token or --token-file, not both")
+    if args.token_file is not None:
+        source = f"--token-file {args.token_file}"
+        try:
+            token = Path(args.token_file).read_text().strip()
+        except (OSError, UnicodeDecodeError) as unreadable:
+            reason = getattr(unreadable, "strerror", None) or unreadable
+            raise UsageError(f"{source}: cannot read it: {reason}") from None
+    elif args.token is not None:
+        source, token = "--token", args.token
+    elif "PODIUM_TOKEN" in os.environ:
+        source, token = "PODIUM_TOKEN", os.environ["PODIUM_TOKEN"]
+    else:
+        return None
+    if not token.strip():
+        raise UsageError(f"{source} is empty: give a real token, or none (then loopback only)")
+    return token
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -273,7 +303,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-agents", type=int, default=8, help="agents working at once; more wait")
     p.add_argument(
         "--token",
-        help="require this token (default $PODIUM_TOKEN; generated when binding beyond loopback)",
+        help="require this token (default $PODIUM_TOKEN; generated when reachable beyond "
+        "loopback: bound elsewhere or with --public-url)",
+    )
+    p.add_argument("--token-file", metavar="PATH", help="require the token this file holds")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL people open podium at, e.g. behind a proxy (its host is then accepted)",
     )
     p.add_argument("--log-dir", help="log folder (default: DATA_DIR/logs)")
     p.add_argument(

@@ -28,6 +28,7 @@ from gateway.feed import LogFeed
 from gateway.live_tail import LiveTail
 from gateway.log_pages import log_reads
 from gateway.routes import Routes
+from gateway.same_origin import ServedNames, public_origin
 from gateway.system import System, SystemConfig
 from runtime.model_double.server import EmbeddedServer
 
@@ -42,6 +43,7 @@ class ServeOptions:
     session_id: UUID | None
     broadcast_url: str
     log_dir: Path
+    public_url: str | None = None  # where people reach podium, when not at host:port
 
 
 def is_loopback(host: str) -> bool:
@@ -79,8 +81,10 @@ async def running_gateway(
 ) -> AsyncIterator[RunningGateway]:
     """podium with its HTTP server listening; everything stops in order on exit."""
     token = options.token
-    if token is None and not is_loopback(options.host):
+    reachable_beyond_loopback = options.public_url is not None or not is_loopback(options.host)
+    if token is None and reachable_beyond_loopback:
         token = secrets.token_urlsafe(24)  # never serve beyond this machine without one
+    public = public_origin(options.public_url) if options.public_url else None
     broadcast = open_broadcast(options.broadcast_url)
     tail = LiveTail()
     channel = log_channel()
@@ -99,6 +103,7 @@ async def running_gateway(
             uvicorn.Config(
                 create_app(
                     Routes(system.app, log_pages, system.runtime.pool, tail, config.cwd),
+                    ServedNames(options.host, public),
                     token,
                 ),
                 host=options.host,
@@ -117,7 +122,8 @@ async def running_gateway(
             port = server.servers[0].sockets[0].getsockname()[1]
             if options.session_id is not None:
                 await _resume(system, options.session_id)
-            yield RunningGateway(system, server, f"http://{options.host}:{port}", token)
+            host = f"[{options.host}]" if ":" in options.host else options.host  # IPv6
+            yield RunningGateway(system, server, f"http://{host}:{port}", token)
         finally:
             log.info("podium is shutting down: interrupting working agents")
             server.should_exit = True
@@ -130,12 +136,12 @@ async def running_gateway(
 async def serve(config: SystemConfig, options: ServeOptions) -> None:
     """Run until Ctrl-C or SIGTERM."""
     async with running_gateway(config, options) as running:
-        url = running.url + "/"
+        url = (options.public_url or running.url).rstrip("/") + "/"
         if options.session_id is not None:
             url += f"sessions/{options.session_id}"
+        log.info("podium is up: %s", url)  # never with the token: logs are read by many
         if running.token:
             url += f"?token={running.token}"
-        log.info("podium is up: %s", url)
         print(f"podium: open {url}", file=sys.stderr, flush=True)
         await _until_stopped(running.server)
 

@@ -32,8 +32,11 @@ class Served:
 
 
 @contextmanager
-def serve_in_thread(database_url: str, tmp_path: Path) -> Iterator[Served]:
-    """`podium up --port 0` on the test's database, until the block ends."""
+def serve_in_thread(
+    database_url: str, tmp_path: Path, token: str | None = None, public_url: str | None = None
+) -> Iterator[Served]:
+    """`podium up --port 0 [--token T] [--public-url URL]` on the test's database,
+    until the block ends."""
     os.chmod(tmp_path, 0o755)
     config = SystemConfig(
         cwd=tmp_path / "work", database_url=database_url, data_dir=tmp_path / "data", demo=True
@@ -41,10 +44,11 @@ def serve_in_thread(database_url: str, tmp_path: Path) -> Iterator[Served]:
     options = ServeOptions(
         host="127.0.0.1",
         port=0,
-        token=None,
+        token=token,
         session_id=None,
         broadcast_url="memory://",
         log_dir=tmp_path / "logs",
+        public_url=public_url,
     )
     ready = threading.Event()
     served: list[Served] = []

@@ -1,12 +1,9 @@
 // The gateway's HTTP API. Errors are RFC 9457 problem documents; they are
 // thrown as ApiError with the problem's detail, which is written for people.
-
-// Beyond loopback the gateway wants a token: it comes once in the page's URL
-// (?token=…, as `podium up` prints it) and is kept for this tab.
-const TOKEN_KEY = "podium.token";
-const urlToken = new URLSearchParams(location.search).get("token");
-if (urlToken) sessionStorage.setItem(TOKEN_KEY, urlToken);
-const token = sessionStorage.getItem(TOKEN_KEY);
+//
+// In token mode the gateway turns the link's ?token= into an HttpOnly cookie
+// before this page loads, so every request, the EventSource included, carries
+// it without the page ever seeing the token.
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -18,8 +15,8 @@ export class ApiError extends Error {
 
 async function request(method, path, body) {
   const headers = { Accept: "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // The gateway takes only JSON for anything that changes state, bodiless or not.
+  if (method !== "GET") headers["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(path, {
@@ -60,7 +57,6 @@ export const api = {
   /** The URL of the live stream of a session's events after `after`. */
   streamUrl: (id, after) => {
     const query = new URLSearchParams({ session: id, after: String(after) });
-    if (token) query.set("token", token);
     return `/api/stream?${query}`;
   },
 };
