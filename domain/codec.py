@@ -13,9 +13,10 @@ which payload struct to decode, and msgspec validates it on the way.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 from uuid import UUID
 
 import msgspec
@@ -24,19 +25,37 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.events import Payload, PodiumCreated, PodiumEvent
+from domain.text import clean_json, clean_value
 
 PodiumEventType = type[PodiumEvent] | type[PodiumCreated]
+T = TypeVar("T")
+
+
+# A NUL in a string, as msgspec escapes it (and PostgreSQL's jsonb refuses it).
+NUL_ESCAPE = b"\\u0000"
 
 
 class MsgspecTranscoder(Transcoder):
-    """Encodes event state as plain JSON with msgspec (no compression, no cipher)."""
+    """Encodes event state as plain JSON with msgspec (no compression, no cipher).
+
+    Every event passes here on its way to the store, so here text PostgreSQL
+    cannot hold is cleaned (``domain.text``): a NUL is recorded as "␀", a
+    lone surrogate as U+FFFD. Clean state, nearly all of it, costs one
+    search of the encoded bytes.
+    """
 
     def __init__(self) -> None:
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder()
 
     def encode(self, obj: Any) -> bytes:
-        return self._encoder.encode(obj)
+        try:
+            data = self._encoder.encode(obj)
+        except UnicodeEncodeError:  # a lone surrogate: msgspec cannot encode it
+            return self._encoder.encode(clean_value(msgspec.to_builtins(obj)))
+        if NUL_ESCAPE in data:  # or an escaped backslash before "u0000": clean_json tells
+            return clean_json(data)
+        return data
 
     def decode(self, data: bytes) -> Any:
         return self._decoder.decode(data)
@@ -83,10 +102,30 @@ def _envelope_decoder(cls: PodiumEventType) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(envelope)
 
 
+def decode_stored(decode: Callable[[bytes], T], state: bytes) -> T:
+    """``decode(state)``, with what the store may hold uncleaned cleaned first.
+
+    An older podium stored NUL as the escape ``\\u0000``, which decodes but
+    no read model can hold: it is read as "␀", as it would be recorded now.
+    A lone surrogate escape does not decode: it is cleaned, and decoded
+    again. What fails after that (bytes that are not UTF-8, JSON that does
+    not parse or does not fit its payload struct) raises ``msgspec.DecodeError``.
+    """
+    if NUL_ESCAPE in state:
+        return decode(clean_json(state))
+    try:
+        return decode(state)
+    except msgspec.DecodeError:
+        cleaned = clean_json(state)
+        if cleaned == state:
+            raise
+        return decode(cleaned)
+
+
 def decode_state(topic: str, state: bytes) -> Envelope:
     """Decode stored state to an envelope whose payload is the latest schema version."""
     cls = event_class(topic)
-    raw = _envelope_decoder(cls).decode(state)
+    raw = decode_stored(_envelope_decoder(cls).decode, state)
     payload: Payload = raw.payload
     latest = payload_versions(cls)[0]
     while not isinstance(payload, latest):

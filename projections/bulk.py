@@ -20,11 +20,11 @@ from psycopg import sql
 
 from projections.binary_copy import column_types, copy_statement
 from projections.directory import AgentDirectory
+from projections.fold import apply_batch
 from projections.keyed import KeyedRows
-from projections.log import Connection, Cursor
+from projections.log import Connection, Cursor, Unreadable
 from projections.prefetch import LogPrefetch
 from projections.projector import Projector
-from projections.runner import apply_batch
 from projections.tables import Tables, TransactionTables
 
 SHADOW = "podium_rebuild"  # the schema a rebuild builds its tables in
@@ -152,18 +152,22 @@ def fold_into_shadow(
     *,
     batch_size: int,
     progress: Callable[[int], None] | None = None,
+    unreadable: list[Unreadable] | None = None,
 ) -> int:
     """Fold the events with ids in ``span`` (after, until] into the projectors' shadow
     tables, committed when it returns; returns how many events there were.
 
     ``conn`` (autocommit) serves the directory's look-ups and the final writes.
+    Events that cannot be decoded are left out (and added to ``unreadable``).
+    A projector that raises fails the fold: rows streamed into a COPY cannot
+    be taken back one event at a time (see ``ShadowBuild.bulk_fold``).
     """
     after, until = span
     folded = 0
     with (
         paused_gc(),
         BulkTables(conninfo, SHADOW, conn.cursor()) as tables,
-        LogPrefetch(conninfo, after, until, batch_size) as log,
+        LogPrefetch(conninfo, after, until, batch_size, unreadable=unreadable) as log,
     ):
         for events in log:
             directory.learn(events)

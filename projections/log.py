@@ -13,9 +13,11 @@ import msgspec
 import psycopg
 
 from domain.application import EVENTS_TABLE
-from domain.codec import PodiumEventType, event_class, payload_versions
+from domain.codec import PodiumEventType, decode_stored, event_class, payload_versions
 from domain.events import Payload, PodiumCreated, PodiumEvent
+from domain.text import clean_text
 
+ERROR_LENGTH = 500  # of an error's description, as a fault stores it
 Connection = psycopg.Connection[tuple[Any, ...]]
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 
@@ -85,11 +87,13 @@ def read_events(
     after: int,
     limit: int,
     until: int | None = None,
+    unreadable: list[Unreadable] | None = None,
 ) -> list[RecordedEvent]:
-    """Up to ``limit`` events with notification ids in (after, until], in order."""
+    """Up to ``limit`` stored events with notification ids in (after, until], in
+    order: the readable ones (the others in ``unreadable``, see ``decode_rows``)."""
     with conn.cursor(binary=True) as cur:
         cur.execute(*select_events(after, limit, until))
-        return decode_rows(cur.fetchall())
+        return decode_rows(cur.fetchall(), unreadable)
 
 
 def select_events(after: int, limit: int, until: int | None = None) -> tuple[str, list[int]]:
@@ -141,16 +145,36 @@ def _decoder(topic: str) -> _Decoder:
     return decoder
 
 
-def decode_rows(rows: Sequence[tuple[Any, ...]]) -> list[RecordedEvent]:
-    """Decode (notification_id, stream id bytes, version, topic, state) rows."""
+class Unreadable(msgspec.Struct, frozen=True):
+    """A stored event that cannot be decoded at all, and why."""
+
+    notification_id: int
+    event_class: PodiumEventType | None  # None: its topic names no podium event
+    error: str
+
+
+def decode_rows(
+    rows: Sequence[tuple[Any, ...]], unreadable: list[Unreadable] | None = None
+) -> list[RecordedEvent]:
+    """Decode (notification_id, stream id bytes, version, topic, state) rows.
+
+    A row that cannot be decoded (see ``domain.codec.decode_stored``) is left
+    out, and added to ``unreadable`` when given: one bad row must not keep
+    anyone from reading the rest of the log.
+    """
     events: list[RecordedEvent] = []
     append = events.append  # the loop runs once per event of every rebuild
     for notification_id, raw_id, version, topic, state in rows:
-        decoder = _decoders.get(topic) or _decoder(topic)
-        recorded: _Recorded = decoder.decode(state)
-        payload = recorded.payload
-        while not isinstance(payload, decoder.latest):
-            payload = payload.upcast()  # an event recorded with an older schema
+        try:
+            decoder = _decoders.get(topic) or _decoder(topic)
+            recorded: _Recorded = decode_stored(decoder.decode, state)
+            payload = recorded.payload
+            while not isinstance(payload, decoder.latest):
+                payload = payload.upcast()  # an event recorded with an older schema
+        except Exception as error:
+            if unreadable is not None:
+                unreadable.append(Unreadable(notification_id, _known_class(topic), describe(error)))
+            continue
         append(
             RecordedEvent(
                 notification_id,
@@ -162,6 +186,28 @@ def decode_rows(rows: Sequence[tuple[Any, ...]]) -> list[RecordedEvent]:
             )
         )
     return events
+
+
+def last_read(events: list[RecordedEvent], unreadable: list[Unreadable]) -> int:
+    """The notification id of the last stored event of a read (decoded or not)."""
+    return max(
+        events[-1].notification_id if events else 0,
+        unreadable[-1].notification_id if unreadable else 0,
+    )
+
+
+def _known_class(topic: str) -> PodiumEventType | None:
+    try:
+        return event_class(topic)
+    except Exception:
+        return None
+
+
+def describe(error: BaseException) -> str:
+    """One line about an error, fit to be stored (what it quotes may be the poison)."""
+    said = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {said[0]}" if said else type(error).__name__
+    return clean_text(text)[:ERROR_LENGTH]
 
 
 def head(conn: Connection) -> int:

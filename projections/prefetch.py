@@ -16,7 +16,7 @@ from types import TracebackType
 
 import psycopg
 
-from projections.log import RecordedEvent, decode_rows, select_events
+from projections.log import RecordedEvent, Unreadable, decode_rows, select_events
 
 _END = object()
 
@@ -25,9 +25,17 @@ class LogPrefetch:
     """The events in (after, until], in order, in batches of up to ``batch_size``."""
 
     def __init__(
-        self, conninfo: str, after: int, until: int, batch_size: int, depth: int = 3
+        self,
+        conninfo: str,
+        after: int,
+        until: int,
+        batch_size: int,
+        *,
+        unreadable: list[Unreadable] | None = None,
+        depth: int = 3,
     ) -> None:
         self.conninfo = conninfo
+        self.unreadable = unreadable  # filled with the events that cannot be decoded
         self.after = after
         self.until = until
         self.batch_size = batch_size
@@ -72,7 +80,7 @@ class LogPrefetch:
                     if not rows:
                         break
                     position = rows[-1][0]
-                    self._put(decode_rows(rows))
+                    self._put(decode_rows(rows, self.unreadable))
             self._put(_END)
         except Exception as error:  # handed to the fold, which raises it
             self._put(error)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from projections.faults import replace_faults, tell
 from projections.log import Connection, head
 from projections.read_models import NAMES
 from projections.runner import DEFAULT_BATCH
@@ -92,7 +93,7 @@ def _swap_in(build: ShadowBuild) -> None:
     (releasing what it took), lets the readers finish, and tries again.
     """
     conn = build.conn
-    built, folded = build.position, build.events
+    built, folded, faults = build.position, build.events, list(build.faults)
     for attempt in range(1, SWAP_ATTEMPTS + 1):
         try:
             with conn.transaction():
@@ -105,9 +106,13 @@ def _swap_in(build: ShadowBuild) -> None:
                 )
                 build.fold_until(head(conn))
                 _swap(conn, build.names, build.position)
+                with conn.cursor() as cur:
+                    new_faults = replace_faults(cur, build.names, build.faults)
+            tell(build.conninfo, new_faults)
             return
         except psycopg.errors.LockNotAvailable:
-            build.position, build.events = built, folded  # the attempt rolled back
+            # The attempt rolled back.
+            build.position, build.events, build.faults = built, folded, faults
             time.sleep(min(0.05 * attempt, 1.0))
     raise RuntimeError(
         f"could not swap the rebuilt read models in after {SWAP_ATTEMPTS} tries: "

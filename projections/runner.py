@@ -6,6 +6,10 @@ not seen, move the positions, commit. Rows and positions commit together, so
 a crash at any point loses nothing and applies nothing twice; and because the
 positions are read under a row lock inside the transaction, any number of
 runners (or a rebuild swapping tables in) can share a database.
+
+One bad event stalls nothing: what a projector cannot fold, or nobody can
+decode, is skipped by that read model and recorded as a fault in the same
+transaction, and the batch carries on (``projections.fold``).
 """
 
 from __future__ import annotations
@@ -18,12 +22,11 @@ import psycopg
 from psycopg import sql
 
 from domain.application import EVENTS_TABLE
-from domain.codec import PodiumEventType
 from projections.directory import AgentDirectory
-from projections.log import Connection, RecordedEvent, read_events
-from projections.projector import Projector
+from projections.faults import record_faults, tell, unreadable_faults
+from projections.fold import fold_or_isolate
+from projections.log import Connection, Unreadable, last_read, read_events
 from projections.read_models import NAMES, projectors
-from projections.tables import Tables, TransactionTables
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,12 @@ class ProjectionRunner:
         self.stopping = threading.Event()
 
     def run_batch(self, conn: Connection) -> int:
-        """Apply one batch; returns how many events it read (0: up to date)."""
+        """Apply one batch; returns how many stored events it read (0: up to date).
+
+        An event that cannot be decoded, or that a projector cannot fold, is
+        skipped by that projector and recorded as a fault in the same
+        transaction (``projections.fold``, ``projections.faults``).
+        """
         with conn.transaction(), conn.cursor() as cur:
             cur.execute(
                 "SELECT projection, notification_id FROM projection_tracking "
@@ -58,21 +66,24 @@ class ProjectionRunner:
             )
             positions: dict[str, int] = dict(cur.fetchall())
             start = min(positions.get(p.name, 0) for p in self.projectors)
-            events = read_events(conn, start, self.batch_size)
-            if not events:
+            unreadable: list[Unreadable] = []
+            events = read_events(conn, start, self.batch_size, unreadable=unreadable)
+            if not events and not unreadable:
                 return 0
+            last = last_read(events, unreadable)
             self.directory.learn(events)
-            tables = TransactionTables(cur)
-            apply_batch(self.projectors, positions, events, tables)
-            tables.flush()
+            found = unreadable_faults(self.projectors, positions, unreadable)
+            found += fold_or_isolate(cur, self.projectors, positions, events)
+            new = record_faults(cur, found)
             cur.executemany(
                 "INSERT INTO projection_tracking (projection, notification_id) VALUES (%s, %s) "
                 "ON CONFLICT (projection) DO UPDATE SET notification_id = EXCLUDED.notification_id",
-                [(p.name, events[-1].notification_id) for p in self.projectors],
+                [(p.name, last) for p in self.projectors],
             )
+        tell(self.conninfo, new)
         if self.on_batch:
-            self.on_batch(events[-1].notification_id)
-        return len(events)
+            self.on_batch(last)
+        return len(events) + len(unreadable)
 
     def catch_up(self, conn: Connection) -> int:
         """Apply batches until the read models reach the head of the log."""
@@ -109,27 +120,3 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self.stopping.set()
-
-
-def apply_batch(
-    projectors_: Sequence[Projector],
-    positions: dict[str, int],
-    events: list[RecordedEvent],
-    tables: Tables,
-) -> None:
-    """Let each projector fold the events it takes that are past its own position."""
-    # One pass deals the events out (a rebuild deals millions): each kind of
-    # event goes to the lists of the projectors that take it.
-    taken: list[list[RecordedEvent]] = [[] for _ in projectors_]
-    routes: dict[PodiumEventType, list[Callable[[RecordedEvent], None]]] = {}
-    for projector, mine in zip(projectors_, taken, strict=True):
-        for kind in projector.events:
-            routes.setdefault(kind, []).append(mine.append)
-    for event in events:
-        for take in routes.get(event.event_class, ()):
-            take(event)
-    for projector, mine in zip(projectors_, taken, strict=True):
-        after = positions.get(projector.name, 0)
-        unseen = [e for e in mine if e.notification_id > after] if after else mine
-        if unseen:
-            projector.apply(unseen, tables)

@@ -11,6 +11,7 @@ row by row. What arrives after that is folded like a live batch
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,14 +21,16 @@ from psycopg import sql
 
 from projections.bulk import SHADOW, fold_into_shadow
 from projections.directory import AgentDirectory
-from projections.log import Connection, read_events
+from projections.faults import Fault, unreadable_faults
+from projections.fold import LOST_DATABASE, fold_or_isolate
+from projections.log import Connection, Unreadable, last_read, read_events
 from projections.read_models import NAMES, projectors
-from projections.runner import apply_batch
 from projections.schema import create_read_models
-from projections.tables import TransactionTables
 from projections.worker import FoldProcess, share
 
 __all__ = ["PROCESSES", "SHADOW", "Progress", "ShadowBuild"]
+
+log = logging.getLogger(__name__)
 
 # A process folding the log keeps most of a core busy (0.86 of one, on the
 # 2-core machine of bench/rebuild.py) and PostgreSQL, storing what it sends,
@@ -61,6 +64,7 @@ class ShadowBuild:
         self.projectors = projectors(self.names, self.directory)
         self.position = 0  # the last notification id folded into the shadow tables
         self.events = 0  # how many events that was (ids have gaps: rolled-back inserts)
+        self.faults: list[Fault] = []  # the events the shadow read models skipped
         self._indexes: list[tuple[str, str]] = []  # (table, definition) set aside
 
     def prepare(self) -> None:
@@ -72,6 +76,7 @@ class ShadowBuild:
             create_read_models(self.conn, self.names, schema=SHADOW)
             self._indexes = _set_aside_indexes(self.conn)
         self.position = self.events = 0
+        self.faults = []
 
     def use_shadow(self) -> None:
         """Point unqualified read-model names at the shadow tables (the log stays in public)."""
@@ -81,9 +86,31 @@ class ShadowBuild:
     def bulk_fold(self, until: int, progress: Progress | None = None) -> None:
         """Fold the events up to ``until``; the rows are committed when it returns.
 
-        The heaviest share of the read models is folded here, the others by
-        workers meanwhile; progress is that of the one furthest behind.
+        The fast way, when it can: a projector that raises there fails it
+        whole (streamed rows cannot be taken back one event at a time). Then
+        the log is folded again from the start the careful way, batch by
+        batch like a live runner, so the poison is found and skipped.
         """
+        try:
+            self._fold_fast(until, progress)
+        except LOST_DATABASE:
+            raise
+        except Exception:
+            log.warning(
+                "the fast fold failed; folding the log again batch by batch to find the poison",
+                exc_info=True,
+            )
+            self.prepare()
+            while self.position < until:
+                with self.conn.transaction():
+                    self.use_shadow()
+                    self._fold_batch(until)
+                if progress:
+                    progress(self.position, until)
+
+    def _fold_fast(self, until: int, progress: Progress | None) -> None:
+        """The heaviest share of the read models is folded here, the others by
+        workers meanwhile; progress is that of the one furthest behind."""
         span = (self.position, until)
         mine, *theirs = share(self.projectors, self.processes)
         workers = [
@@ -95,6 +122,7 @@ class ShadowBuild:
             if progress:
                 progress(min([position, *(w.position for w in workers)]), until)
 
+        unreadable: list[Unreadable] = []
         try:
             folded = fold_into_shadow(
                 self.conninfo,
@@ -104,6 +132,7 @@ class ShadowBuild:
                 span,
                 batch_size=self.batch_size,
                 progress=report,
+                unreadable=unreadable,
             )
             for worker in workers:
                 while not worker.wait(timeout=0.2):
@@ -114,6 +143,7 @@ class ShadowBuild:
         report(until)
         self.position = until
         self.events += folded
+        self.faults += unreadable_faults(self.projectors, {}, unreadable)
 
     def restore_indexes(self) -> None:
         """Build the indexes ``prepare`` set aside, several at once, biggest table first."""
@@ -139,17 +169,23 @@ class ShadowBuild:
     def fold_until(self, until: int) -> None:
         """Fold events up to ``until`` like a live batch, in the caller's transaction."""
         while self.position < until:
-            events = read_events(self.conn, self.position, self.batch_size, until=until)
-            if not events:
-                self.position = until
-                break
-            self.directory.learn(events)
-            with self.conn.cursor() as cur:
-                tables = TransactionTables(cur)
-                apply_batch(self.projectors, {}, events, tables)
-                tables.flush()
-            self.position = events[-1].notification_id
-            self.events += len(events)
+            self._fold_batch(until)
+
+    def _fold_batch(self, until: int) -> None:
+        """Fold the next batch up to ``until`` like a live batch, skipping the poison."""
+        unreadable: list[Unreadable] = []
+        events = read_events(
+            self.conn, self.position, self.batch_size, until=until, unreadable=unreadable
+        )
+        if not events and not unreadable:
+            self.position = until
+            return
+        self.directory.learn(events)
+        self.faults += unreadable_faults(self.projectors, {}, unreadable)
+        with self.conn.cursor() as cur:
+            self.faults += fold_or_isolate(cur, self.projectors, {}, events)
+        self.position = last_read(events, unreadable)
+        self.events += len(events)
 
 
 def _set_aside_indexes(conn: Connection) -> list[tuple[str, str]]:
