@@ -318,7 +318,7 @@ def test_new_events_during_live_running_are_applied_even_after_a_lost_connection
         with psycopg.connect(database_url, autocommit=True) as conn:
             cut = conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'podium projections'"
+                "WHERE application_name = 'podium projections' AND datname = current_database()"
             ).fetchall()
         assert cut == [(True,)]
         app.create_agent(session.id, "bob")
