@@ -7,8 +7,11 @@ store table. Real PostgreSQL, real runners, real rebuilds."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -19,10 +22,12 @@ from domain.application import Podium
 from domain.events import Usage
 from domain.text import NUL_MARKER, REPLACEMENT
 from gateway.audit import get_query, list_queries, run_named
+from gateway.system import System, SystemConfig
 from projections.faults import faults
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from tests.test_projections import catch_up, history, snapshot
+from tests.test_runtime import rows, until
 
 TIMESTAMP = "2026-11-25T06:42:39.866Z"
 
@@ -277,3 +282,49 @@ def test_a_rebuild_alone_finds_the_poison_the_runner_never_saw(database_url):
         assert chat[0] == "before the poison" and chat[-1] == "after the poison"
         errors = conn.execute("SELECT count(*) FROM system_logs WHERE level = 'error'").fetchone()
         assert errors[0] == len(skipped)
+
+
+# --- from a real tool's output: the real SDK and CLI, the model double ------------------
+
+POISON_OUTPUT = Path(__file__).parent / "scenarios" / "poison_output.toml"
+
+
+@pytest.mark.anyio
+async def test_a_tools_nul_and_non_utf8_output_is_recorded_marked(database_url, tmp_path):
+    os.chmod(tmp_path, 0o755)
+    config = SystemConfig(
+        cwd=tmp_path / "work",
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        demo=True,
+        scenario=POISON_OUTPUT,
+    )
+    async with System(config) as system:
+        session = await asyncio.to_thread(system.app.start_session, "poison", str(config.cwd))
+        await asyncio.to_thread(system.app.create_agent, session.id, "pat")
+        task = await asyncio.to_thread(
+            system.app.command_agent, session.id, "pat", "print the poison", "user"
+        )
+        # Projected: the turn's end is in the agents' read model.
+        await until(system, "SELECT count(*) FROM agents WHERE name = 'pat' AND turns = 1")
+        (output,) = await rows(  # Bash's output, as the CLI reports it
+            system,
+            "SELECT payload -> 'output' ->> 'stdout' FROM events "
+            "WHERE event_type = 'ToolUseCompleted' AND payload ->> 'task' = %s",
+            task,
+        )
+        logged = await rows(
+            system,
+            "SELECT count(*) FROM agent_logs l JOIN agents a USING (agent_id) "
+            "WHERE a.name = 'pat' AND l.category = 'tool'",
+        )
+        (reply,) = await rows(
+            system, "SELECT text FROM chat WHERE author = 'pat' AND text LIKE 'It printed%%'"
+        )
+        with psycopg.connect(system.conninfo) as conn:
+            counts = faults(conn).counts
+    # The CLI reads the 0xff byte as U+FFFD; the NULs reach podium, which marks them.
+    assert output == (f"a{NUL_MARKER}b{REPLACEMENT}c{NUL_MARKER}",)
+    assert logged[0][0] >= 2  # the tool's request and its result
+    assert NUL_MARKER in reply[0]
+    assert set(counts.values()) == {0}
