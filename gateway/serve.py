@@ -58,6 +58,9 @@ def is_loopback(host: str) -> bool:
 def setup_logging(log_dir: Path) -> Path:
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / "podium.log"
+    # What agents did, and any error's detail, is for the user who runs podium alone.
+    path.touch(mode=0o600)
+    path.chmod(0o600)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()
     root.setLevel(logging.INFO)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -151,8 +152,9 @@ def test_a_token_file_guards_podium_up_and_the_token_reaches_no_log(
     finally:
         podium.kill()
     assert "".join(terminal).count(TOKEN) + rest.count(TOKEN) == 1  # printed once, to the terminal
-    log = (tmp_path / "data" / "logs" / "podium.log").read_text()
-    assert "podium is up" in log and TOKEN not in log
+    log_file = tmp_path / "data" / "logs" / "podium.log"
+    assert "podium is up" in log_file.read_text() and TOKEN not in log_file.read_text()
+    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600  # what agents did is nobody else's
 
 
 def test_the_web_ui_works_in_token_mode(guarded: Served) -> None:
