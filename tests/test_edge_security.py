@@ -150,6 +150,10 @@ def test_the_public_url_is_served_and_nothing_else(public: Served) -> None:
         insecure = {"Host": "podium.example.com", "Origin": "http://podium.example.com"}
         assert_refused(new_session(client, **insecure))
         assert_refused(client.get("/", headers={"Host": "podium.example.org"}))
+    with httpx.Client(base_url=public.url, timeout=30) as browser:
+        arrived = browser.get("/", params={"token": TOKEN}, headers={"Host": "podium.example.com"})
+        assert arrived.status_code == 303
+        assert "secure" in arrived.headers["set-cookie"].lower()  # https only, behind TLS
 
 
 def test_a_public_url_requires_a_token_even_bound_to_loopback(
