@@ -63,6 +63,9 @@ def postgres_env(conninfo: str, pool_size: int = 4) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
         "POSTGRES_CONNECT_TIMEOUT": "10",
+        # Check each pooled connection as it is handed out: one may have died
+        # with a PostgreSQL restart since it was last used (domain/pool_checks.py).
+        "POSTGRES_PRE_PING": "yes",
         "POSTGRES_LOCK_TIMEOUT": "10",
         "AGGREGATE_CACHE_MAXSIZE": "1000",
         "CREATE_TABLE": "yes",

@@ -53,6 +53,8 @@ from psycopg import sql
 from psycopg.adapt import Dumper
 from psycopg.pq import Format, TransactionStatus
 
+from domain.pool_checks import sweep_dead_connections
+
 # eventsourcing retries an insert that failed for want of a connection (or
 # for a lock timeout) ten times, 0.2 s apart; so does this recorder.
 INSERT_ATTEMPTS = 10
@@ -167,6 +169,7 @@ class PodiumRecorder(PostgresApplicationRecorder):
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        sweep_dead_connections(datastore.pool)  # loads get over a PostgreSQL restart at once
         self.append_function_name = f"{events_table_name}_append"
         self.check_identifier_length(self.append_function_name)
         schema = sql.Identifier(datastore.schema)

@@ -14,6 +14,7 @@ import psycopg
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
+from domain.pool_checks import sweep_dead_connections
 from domain.system_log import SystemLogged
 from gateway.event_json import Routed, routed, view_of
 from projections.directory import AgentDirectory
@@ -27,8 +28,14 @@ LogReads = ConnectionPool[psycopg.Connection[tuple[Any, ...]]]
 
 def log_reads(conninfo: str) -> LogReads:
     """The connections a gateway reads pages of the log on (opened by the caller):
-    kept open, because a new connection costs more than reading a page."""
-    return ConnectionPool(conninfo, min_size=1, max_size=4, open=False, name="gateway log reads")
+    kept open, because a new connection costs more than reading a page, and
+    checked (one empty query) as each is handed out, because a kept connection
+    may have died with a PostgreSQL restart since it was last used."""
+    pool: LogReads = ConnectionPool(
+        conninfo, min_size=1, max_size=4, open=False, name="gateway log reads"
+    )
+    sweep_dead_connections(pool)
+    return pool
 
 
 def read_routed(reads: LogReads, after: int, limit: int = PAGE) -> list[Routed]:
