@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import msgspec
+from eventsourcing.persistence import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -95,6 +96,14 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     return problem_response(STATUS_OF.get(type(exc), 422), str(exc))
 
 
+async def on_write_conflict(request: Request, exc: Exception) -> Response:
+    # Another writer (the runtime recording an agent's turn, a delete) appended to the
+    # same aggregate between this request's read and its save, more often than it retried.
+    return problem_response(
+        409, "the agent or session changed while this was being decided; try again"
+    )
+
+
 async def on_unknown_template(request: Request, exc: Exception) -> Response:
     return problem_response(422, str(exc))
 
@@ -112,6 +121,7 @@ HANDLERS: dict[Any, Any] = {
     Problem: on_problem,
     HTTPException: on_http_exception,
     errors.DomainError: on_domain_error,
+    IntegrityError: on_write_conflict,
     UnknownTemplate: on_unknown_template,
     msgspec.ValidationError: on_validation_error,
     Exception: on_unexpected,

@@ -6,12 +6,15 @@ request it made, so one run shows every input path that still misbehaves.
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
+import pytest
 
 from gateway.bodies import MAX_BODY
 from gateway.problems import TITLES
@@ -211,3 +214,35 @@ def test_log_search_matches_text_literally(client: httpx.Client, served: Served)
     assert any("a_b" in s for s in found("a_b"))
     assert [s for s in found("\\") if "\\" not in s] == []
     assert any("back\\slash" in s for s in found("k\\s"))
+
+
+def working(client: httpx.Client, session: str, name: str) -> bool:
+    agents = client.get(f"/api/sessions/{session}/agents").json()["agents"]
+    return any(a["name"] == name and a["status"] == "working" for a in agents)
+
+
+def test_commands_racing_a_delete_are_answered_without_a_traceback(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    session = new_session(client)
+    json_type = {"Content-Type": "application/json"}
+    answers: list[int] = []
+    for round_ in range(4):
+        agent = f"/api/sessions/{session}/agents/racer{round_}"
+        assert client.post(f"/api/sessions/{session}/agents", json={"name": f"racer{round_}"})
+        # A working agent: the runtime appends its turn to the stream the requests decide on.
+        client.post(f"{agent}/commands", json={"command": "create a simple hello world app"})
+        until(lambda name=f"racer{round_}": working(client, session, name))
+        with ThreadPoolExecutor(8) as pool:
+            racing = [
+                *(pool.submit(client.post, f"{agent}/commands", json={"command": t}) for t in "ab"),
+                *(pool.submit(client.post, f"{agent}/interrupt", headers=json_type) for _ in "ab"),
+                *(pool.submit(client.delete, agent, headers=json_type) for _ in "ab"),
+            ]
+            answers += [future.result().status_code for future in racing]
+    assert all(status < 500 for status in answers), answers
+    # The edge's part: what the gateway and its server log (the runtime's reaction to the
+    # same race is the runtime's to test).
+    edge = [r for r in caplog.records if r.name.startswith(("gateway.", "uvicorn."))]
+    assert [r.getMessage() for r in edge if r.exc_info] == []
