@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from gateway.same_origin import ServedNames
 from tests.gateway_server import Served, serve_in_thread
 
 EVIL = "https://evil.example"
@@ -165,3 +166,18 @@ def test_a_public_url_requires_a_token_even_bound_to_loopback(
         assert running.running.token
         with httpx.Client(base_url=running.url, timeout=30) as client:
             assert_refused(client.get("/api/sessions"), 401)
+
+
+def test_a_wildcard_bind_answers_to_the_address_each_request_arrived_at() -> None:
+    """`--host 0.0.0.0` (or `::`): the interface address a connection came in on is podium's
+    own name for it; an attacker's name is not. (Checked on the rule itself: the tests
+    bind loopback only.)"""
+    for bound, server in (("0.0.0.0", "192.168.1.5"), ("::", "::ffff:192.168.1.5")):
+        names = ServedNames(bound)
+        scope = {"type": "http", "scheme": "http", "server": (server, 9403)}
+        assert names.host_allowed(scope, "192.168.1.5:9403")
+        assert names.origin_allowed(scope, "http://192.168.1.5:9403")
+        assert not names.host_allowed(scope, "192.168.1.6:9403")
+        assert not names.host_allowed(scope, "192.168.1.5:9404")
+        assert not names.host_allowed(scope, "evil.example:9403")
+        assert not names.origin_allowed(scope, "https://192.168.1.5:9403")
