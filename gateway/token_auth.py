@@ -2,9 +2,9 @@
 
 It is presented one of three ways: ``Authorization: Bearer …`` (API
 clients), the ``podium_token`` cookie (browsers), or ``?token=`` (the link
-`podium up` prints, and WebSocket clients that cannot set headers). A page
-opened with ``?token=`` is redirected (303) to the same URL without it,
-setting the cookie: HttpOnly (out of scripts' reach) and SameSite=Strict
+`podium up` prints, and WebSocket clients that cannot set headers). Any
+GET with the right ``?token=`` (the page, first of all) is redirected (303)
+to the same URL without it, setting the cookie: HttpOnly (out of scripts' reach) and SameSite=Strict
 (never sent with another site's request). So the token leaves the address
 bar, the history and any Referer, and the page's assets, its API calls, its
 EventSource and its WebSocket all carry the cookie by themselves. The cookie
