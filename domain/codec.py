@@ -32,6 +32,9 @@ T = TypeVar("T")
 
 
 # A NUL in a string, as msgspec escapes it (and PostgreSQL's jsonb refuses it).
+# Looked for with ``rfind``, the cheapest test here (measured on stored
+# states: about half the time of ``in``, which first tries the needle as an
+# int, and faster than ``find``).
 NUL_ESCAPE = b"\\u0000"
 
 
@@ -53,7 +56,7 @@ class MsgspecTranscoder(Transcoder):
             data = self._encoder.encode(obj)
         except UnicodeEncodeError:  # a lone surrogate: msgspec cannot encode it
             return self._encoder.encode(clean_value(msgspec.to_builtins(obj)))
-        if NUL_ESCAPE in data:  # or an escaped backslash before "u0000": clean_json tells
+        if data.rfind(NUL_ESCAPE) >= 0:  # or an escaped backslash, then "u0000": clean_json tells
             return clean_json(data)
         return data
 
@@ -111,7 +114,7 @@ def decode_stored(decode: Callable[[bytes], T], state: bytes) -> T:
     again. What fails after that (bytes that are not UTF-8, JSON that does
     not parse or does not fit its payload struct) raises ``msgspec.DecodeError``.
     """
-    if NUL_ESCAPE in state:
+    if state.rfind(NUL_ESCAPE) >= 0:
         return decode(clean_json(state))
     try:
         return decode(state)
