@@ -21,6 +21,7 @@ from gateway.idempotency import MAX_KEY
 from gateway.params import NOTIFICATION_ID_MAX
 from gateway.reads import LEVELS, LOG_CATEGORIES, MAX_LIMIT
 from gateway.stream import CATEGORIES
+from gateway.token_auth import COOKIE, OPEN_PATHS
 
 JsonSchema = dict[str, Any]
 
@@ -241,7 +242,7 @@ COMMANDS = {
     "interrupt_agent",
     "delete_agent",
 }
-OPEN = {"healthz"}  # answered without the token (gateway/token_auth.py OPEN_PATHS)
+NO_DATABASE = {"healthz", "openapi"}  # what answers without PostgreSQL
 STREAMS = {"stream": "text/event-stream"}  # what is not JSON
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 IDEMPOTENCY_KEY = {
@@ -254,10 +255,12 @@ IDEMPOTENCY_KEY = {
 
 
 def _refusals(endpoint: Endpoint) -> set[int]:
-    """The 4xx statuses the endpoint can answer, and why."""
+    """The statuses the endpoint can answer other than its success, and why."""
     statuses = {403}  # a Host or Origin that is not podium's (gateway/same_origin.py)
-    if endpoint.handler not in OPEN:
+    if endpoint.path not in OPEN_PATHS:
         statuses.add(401)  # no token, where one is required
+    if endpoint.handler not in NO_DATABASE:
+        statuses.add(503)  # the database is unreachable (gateway/unavailable.py)
     if any(param.where != "path" for param in endpoint.params.values()):
         statuses.add(422)  # a parameter out of its range
     if "session_id" in endpoint.params:
@@ -298,7 +301,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         "parameters": parameters,
         "responses": responses,
     }
-    if endpoint.handler in OPEN:
+    if endpoint.path in OPEN_PATHS:
         operation["security"] = []
     if endpoint.body is not None:
         fields = msgspec.structs.fields(endpoint.body)
@@ -334,7 +337,7 @@ def openapi() -> dict[str, Any]:
             "schemas": components,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "podium_token"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": COOKIE},
                 "query": {"type": "apiKey", "in": "query", "name": "token"},
             },
         },
