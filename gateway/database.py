@@ -14,7 +14,9 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psutil  # type: ignore[import-untyped]  # pgserver's dependency
 import psycopg
 from psycopg import sql
 
@@ -84,6 +86,7 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+        forget_dead_users(server)
     except Exception as error:
         raise DatabaseUnavailable(
             f"cannot start the embedded PostgreSQL in {data_dir}: {error}"
@@ -102,3 +105,36 @@ def _create_database(admin_conninfo: str, name: str) -> None:
         if not exists:
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def forget_dead_users(server: Any) -> None:
+    """Make pgserver count only live processes as using ``server``.
+
+    pgserver records each process that uses a data folder in
+    ``pgdata/.handle_pids.json`` and stops the server when the last one
+    leaves. A process killed with -9 never leaves: its pid stayed in the list
+    and the server was never stopped again. Here the list forgets dead pids
+    whenever pgserver reads it, which it does under its own inter-process
+    lock (when a process joins and when one leaves), and the dead are dropped
+    from the file now too.
+    """
+    from pgserver.utils import DiskList
+
+    class LiveProcesses(DiskList):
+        def get(self) -> list[int]:
+            return [pid for pid in super().get() if is_alive(pid)]
+
+    live = LiveProcesses(server.global_process_id_list.path)
+    server.global_process_id_list = live
+    with server._lock:
+        live.put(live.get())
+
+
+def is_alive(pid: int) -> bool:
+    """True if ``pid`` is a running process (a zombie has died, only unreaped)."""
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:  # someone else's process: alive, whoever it is
+        return True
