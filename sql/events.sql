@@ -11,26 +11,32 @@ CREATE TABLE IF NOT EXISTS projection_faults (
 -- Stored state that PostgreSQL cannot read as it is, as jsonb: the NUL
 -- escapes an older podium stored become "␀" (what podium records now; an
 -- escaped backslash before "u0000" is text, and stays), surrogate escapes
--- that jsonb refuses become U+FFFD, and state that is not UTF-8 or not JSON
--- is shown as its bytes. Only suspect rows come here (podium_state), so the
--- exception blocks cost nothing to the others.
+-- that jsonb refuses become U+FFFD; state that is not UTF-8 or not JSON, or
+-- whose timestamp or session id the view could not cast, is all payload:
+-- {"payload": {"unreadable": <its JSON, or its bytes escaped>}}. Only suspect
+-- rows come here (podium_state), so the exception blocks cost the others nothing.
 CREATE OR REPLACE FUNCTION podium_readable_state(state bytea) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     cleaned text;
+    readable jsonb;
 BEGIN
     cleaned := regexp_replace(
         convert_from(state, 'UTF8'), '(?<!\\)((?:\\\\)*)\\u0000', '\1' || U&'\2400', 'g'
     );
     BEGIN
-        RETURN cleaned::jsonb;
+        readable := cleaned::jsonb;
     EXCEPTION WHEN others THEN
-        RETURN regexp_replace(
+        readable := regexp_replace(
             cleaned, '(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][0-9a-fA-F]{2}', '\1' || U&'\FFFD', 'g'
         )::jsonb;
     END;
+    PERFORM (readable ->> 'timestamp')::timestamptz, (readable -> 'payload' ->> 'session_id')::uuid;
+    RETURN readable;
 EXCEPTION WHEN others THEN
-    RETURN jsonb_build_object('payload', jsonb_build_object('unreadable', encode(state, 'escape')));
+    RETURN jsonb_build_object(
+        'payload', jsonb_build_object('unreadable', coalesce(readable, to_jsonb(encode(state, 'escape'))))
+    );
 END
 $$;
 

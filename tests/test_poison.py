@@ -138,6 +138,14 @@ def poison_the_store(database_url: str) -> dict[str, int]:
             "wrong_shape": append_raw(conn, session.id, USER_MESSAGE, state({"v": 1, "text": 3})),
             "not_json": append_raw(conn, session.id, USER_MESSAGE, b'{"timestamp": "a\x00'),
             "unknown_topic": append_raw(conn, session.id, "domain.nowhere:Gone", state({"v": 1})),
+            "bad_fields": append_raw(
+                conn,
+                uuid.uuid4(),
+                "domain.system_log:SystemLogged",
+                state(
+                    {"v": 1, "level": "error", "message": "m", "context": {}, "session_id": "no"}
+                ).replace(TIMESTAMP.encode(), b"yesterday"),
+            ),
             "projector_raises": append_raw(
                 conn,
                 orphan,
@@ -199,6 +207,7 @@ def test_a_runner_flows_past_poison_in_the_store_and_records_each_fault_once(dat
         for kind in UNREADABLE:
             assert by_kind.pop(kind) == {"sessions", "chat"}
         assert {"chat", "agent_logs"} <= by_kind.pop("projector_raises")
+        assert by_kind.pop("bad_fields") == {"system_logs"}
         assert by_kind == {}
         assert len(recorded) == len(set(recorded))
 
@@ -239,6 +248,8 @@ def test_the_events_view_reads_every_stored_row(database_url):
     assert payloads[ids["wrong_shape"]] == {"v": 1, "text": 3}  # JSON, just not podium's
     assert "unreadable" in payloads[ids["not_utf8"]]
     assert "unreadable" in payloads[ids["not_json"]]
+    # JSON, but its timestamp and session id are none: all of it is payload.
+    assert payloads[ids["bad_fields"]]["unreadable"]["timestamp"] == "yesterday"
 
 
 @pytest.mark.parametrize("name", [q.name for q in list_queries()])
