@@ -32,6 +32,7 @@ from gateway.reads import (
     session_id_of,
 )
 from gateway.stream import sse_response, websocket_stream
+from runtime.confinement import check_directory
 from runtime.control import SessionTeam
 from runtime.queries import ReadModels
 
@@ -77,8 +78,12 @@ class Routes:
 
     async def create_session(self, request: Request) -> Response:
         body = await read_body(request, NewSession)
-        cwd = (self.default_cwd / (body.cwd or ".")).resolve()
-        if not cwd.is_dir():
+        try:  # agents are confined to their session's directory: it lies in the workspace
+            cwd = check_directory(Path(body.cwd or "."), self.default_cwd)
+            is_directory = cwd.is_dir()
+        except (ValueError, OSError) as error:  # outside, a NUL, a name too long
+            raise Problem(422, f"cwd: {error}") from None
+        if not is_directory:
             raise Problem(422, f"cwd {cwd} is not a directory")
         session = await asyncio.to_thread(
             self.app.start_session, body.title, str(cwd), body.budget_usd

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +25,11 @@ from projections.schema import migrate
 from runtime.live import LiveFeed
 from runtime.model_double import ModelDouble, cli_env
 from runtime.runtime import Runtime
+from runtime.sandbox import Confinement, private_loopback
 from runtime.session_store import PostgresSessionStore
 from runtime.settings import RuntimeSettings
+
+log = logging.getLogger(__name__)
 
 
 def demo_wanted(force_demo: bool) -> bool:
@@ -40,6 +45,10 @@ class SystemConfig:
     demo: bool = True
     max_agents: int = 8
     idle_seconds: float = 600.0
+    # Hosts agents' commands may reach (Claude Code's sandbox; demo mode adds
+    # the model double's); none by default.
+    allowed_domains: tuple[str, ...] = ()
+    scenario: Path | None = None  # the model double's script in demo mode (None: the demo's)
 
 
 class System:
@@ -70,9 +79,18 @@ class System:
         await asyncio.to_thread(migrate, self.conninfo)
 
         env: dict[str, str] = {}
+        allowed_domains = list(config.allowed_domains)
         if config.demo:
-            self.double = await stack.enter_async_context(ModelDouble())
+            # On an address of its own, so allowing it lets agents reach nothing else.
+            host = private_loopback()
+            self.double = await stack.enter_async_context(ModelDouble(config.scenario, host=host))
             env = cli_env(self.double, config.data_dir / "demo-home")
+            env["NO_PROXY"] = env["no_proxy"] = f"{host},{env['NO_PROXY']}"
+            allowed_domains.append(host)
+        confinement = Confinement.here(data_dir=config.data_dir, allowed_domains=allowed_domains)
+        if confinement.notice is not None:
+            print(confinement.notice, file=sys.stderr, flush=True)
+            log.warning(confinement.notice)
 
         self.app = Podium(self.conninfo)
         stack.callback(self.app.close)
@@ -96,6 +114,7 @@ class System:
             max_agents=config.max_agents,
             idle_seconds=config.idle_seconds,
             session_store=self.transcripts,
+            confinement=confinement,
         )
         self.runtime = Runtime(self.app, self.conninfo, settings, self.live)
         await self.runtime.start()

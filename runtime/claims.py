@@ -75,18 +75,6 @@ class CommandClaims:
                 (POSITION,),
             )
 
-    def pending_agents(self) -> set[UUID]:
-        """Agents with commands past the position: they will run, not be recovered."""
-        conn = self._connected()
-        with conn.transaction():
-            rows = conn.execute(
-                f"SELECT DISTINCT originator_id FROM {EVENTS_TABLE} "
-                "WHERE topic = 'domain.agent:AgentCommanded' AND notification_id > "
-                "(SELECT notification_id FROM projection_tracking WHERE projection = %s)",
-                (POSITION,),
-            ).fetchall()
-        return {row[0] for row in rows}
-
     def unanswered_sessions(self) -> set[UUID]:
         """Sessions whose orchestrator took a message (claimed, at or below the
         position) and neither finished its turn nor recorded why not."""

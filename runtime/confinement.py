@@ -29,8 +29,9 @@ def is_inside(path: Path, directory: Path) -> bool:
 
 
 def check_directory(directory: Path, root: Path) -> Path:
-    """An agent's working directory must lie inside its session's."""
+    """A directory agents work in must lie inside ``root``: a session's inside
+    the workspace, an agent's inside its session's. Relative to ``root``."""
     resolved = (directory if directory.is_absolute() else root / directory).resolve()
     if not is_inside(resolved, root.resolve()):
-        raise ValueError(f"working directory {directory} is outside the session's directory {root}")
+        raise ValueError(f"{directory} lies outside {root}")
     return resolved

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from functools import partial
 from importlib import resources
+from pathlib import Path
 
 from claude_agent_sdk import (
     AssistantMessage,
@@ -28,6 +29,7 @@ from domain.session import Session
 from runtime.clients import close_client
 from runtime.journal import Journal
 from runtime.live import LiveFeed, text_delta
+from runtime.sandbox import agent_environment
 from runtime.settings import RuntimeSettings
 from runtime.templates import expand_workflow
 from runtime.tools import SERVER_NAME, TOOL_NAMES, SessionControl, management_server, qualified
@@ -49,8 +51,11 @@ class Orchestrator:
         settings: RuntimeSettings,
         control: SessionControl,
         live: LiveFeed,
+        *,
+        cwd: Path,
     ) -> None:
         self.journal = Journal(app, session)
+        self.cwd = cwd  # the session's directory: its own workflows live there
         self.settings = settings
         self.control = control
         self.live = live
@@ -66,13 +71,13 @@ class Orchestrator:
         return ClaudeAgentOptions(
             model=ORCHESTRATOR_MODEL,
             system_prompt=system_prompt(),
-            cwd=str(self.settings.cwd),
+            cwd=str(self.cwd),
             tools=[],  # no built-in tools: the orchestrator manages, agents do the work
             mcp_servers={SERVER_NAME: management_server(self.control)},
             allowed_tools=[qualified(name) for name in TOOL_NAMES],
             include_partial_messages=True,
             # With no built-in tools there is no ToolSearch to load deferred MCP tools.
-            env={**self.settings.cli_env, "ENABLE_TOOL_SEARCH": "false"},
+            env=agent_environment({**self.settings.cli_env, "ENABLE_TOOL_SEARCH": "false"}),
             resume=session.claude_session_id,
             session_store=self.settings.session_store,
             setting_sources=[],
@@ -84,7 +89,7 @@ class Orchestrator:
             await self._connect()
             assert self.client is not None
             self._turn_done.clear()
-            await self.client.query(expand_workflow(text, self.settings.cwd))
+            await self.client.query(expand_workflow(text, self.cwd))
             await self._turn_done.wait()
 
     @property

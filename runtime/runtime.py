@@ -2,9 +2,11 @@
 
 It never receives calls from the gateway. It follows the log (LISTEN/NOTIFY)
 from its tracked position and claims commands (runtime/claims.py) before
-acting, so a command is executed at most once even across restarts. What a
-restart cut short is recorded: on start-up, agents the log shows as working
-are recorded as interrupted, with the reason.
+acting, so a command is executed at most once even across restarts. An
+agent's commands wait in the log, in order, until its worker starts each
+one's turn (runtime/worker.py). What a restart cut short is recorded: on
+start-up, agents the log shows as working are recorded as interrupted, with
+the reason, and the commands they left waiting run.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from pathlib import Path
 from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
@@ -23,6 +26,7 @@ from domain.application import Podium
 from domain.codec import decode_state, event_class
 from projections.following import keep_following, listening
 from runtime.claims import CommandClaims
+from runtime.confinement import check_directory
 from runtime.control import SessionTeam
 from runtime.live import LiveFeed, NoViewers
 from runtime.orchestrator import Orchestrator
@@ -44,7 +48,14 @@ class Runtime:
         self.conninfo = conninfo
         self.settings = settings
         self.live = live or NoViewers()
-        self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=8, open=False)
+        # Checked before each use: after a PostgreSQL restart no dead connection is handed out.
+        self.pool = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=8,
+            open=False,
+            check=AsyncConnectionPool.check_connection,
+        )
         self.reads = ReadModels(self.pool)
         self.claims = CommandClaims(conninfo)
         self.slots = asyncio.Semaphore(settings.max_agents)
@@ -71,8 +82,7 @@ class Runtime:
             loop.cancel()
         for worker in list(self.workers.values()):
             with contextlib.suppress(Exception):
-                await worker.interrupt(reason)
-            await worker.close()
+                await worker.stop(reason)
         for orchestrator in list(self.orchestrators.values()):
             with contextlib.suppress(Exception):
                 await orchestrator.interrupt(reason)
@@ -85,24 +95,22 @@ class Runtime:
 
     async def recover(self) -> None:
         """Record as interrupted what a previous runtime left working: agents, and
-        orchestrators cut mid-answer (not what this runtime is running itself)."""
+        orchestrators cut mid-answer (not what this runtime is running itself);
+        then run the commands agents were left waiting with."""
         await self.reads.caught_up(timeout=30)
-        pending = await asyncio.to_thread(self.claims.pending_agents)
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT agent_id FROM agents WHERE status IN ('working', 'queued')"
+                "SELECT agent_id FROM agents WHERE status IN ('working', 'queued') OR queued > 0"
             )
-            stale = [
-                row[0]
-                for row in await cur.fetchall()
-                if row[0] not in pending and row[0] not in self.workers
-            ]
-        for agent_id in stale:
-            agent = await asyncio.to_thread(self.app.get_agent, agent_id)
-            if agent.status in ("working", "queued"):
-                agent.interrupt(RESTART_REASON)
-                await self.app.save_async(agent)
-                log.info("recorded %s as interrupted: %s", agent.name, RESTART_REASON)
+            unfinished = [row[0] for row in await cur.fetchall()]
+        for agent_id in unfinished:
+            worker = await self._worker(agent_id)
+            if worker is None:
+                continue
+            if worker.agent.status == "working" and not worker.busy:
+                await worker.journal.write(lambda a: a.interrupt(RESTART_REASON))
+                log.info("recorded %s as interrupted: %s", worker.agent.name, RESTART_REASON)
+            worker.wake()
         unanswered = await asyncio.to_thread(self.claims.unanswered_sessions)
         for session_id in unanswered - self.orchestrators.keys():
             session = await asyncio.to_thread(self.app.get_session, session_id)
@@ -148,13 +156,14 @@ class Runtime:
             self._spawn(orchestrator.answer(payload.text), f"answer in {stream_id}")
             return
         worker = await self._worker(stream_id)
+        if worker is None:
+            return
         await worker.journal.catch_up(version)
         if cls is a.AgentCommanded:
-            assert isinstance(payload, a.AgentCommandedV1)
-            self._spawn(worker.run(payload.command), f"{worker.agent.name}: {payload.task}")
+            worker.wake()
         elif cls is a.AgentInterruptRequested:
             assert isinstance(payload, a.AgentInterruptRequestedV1)
-            await worker.interrupt(f"interrupted by the {payload.source}")
+            await worker.interrupt(f"interrupted by the {payload.source}", payload.task)
         elif cls is a.AgentDeleted:
             self.workers.pop(stream_id, None)
             await worker.close()
@@ -175,20 +184,34 @@ class Runtime:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _worker(self, agent_id: UUID) -> AgentWorker:
+    async def _worker(self, agent_id: UUID) -> AgentWorker | None:
+        """The agent's worker; None (and its commands dropped, recorded) for an
+        agent whose session lies outside the workspace, which no agent may use."""
         worker = self.workers.get(agent_id)
         if worker is None:
             agent = await asyncio.to_thread(self.app.get_agent, agent_id)
+            try:
+                session_cwd = await self._session_directory(agent.session_id)
+            except ValueError as error:
+                agent.drop_waiting(str(error))
+                await self.app.save_async(agent)
+                return None
             worker = AgentWorker(
                 self.app,
                 agent,
                 self.settings,
                 self.live,
                 self.slots,
+                session_cwd=session_cwd,
                 on_turn_completed=self._enforce_session_budget,
             )
             self.workers[agent_id] = worker
         return worker
+
+    async def _session_directory(self, session_id: UUID) -> Path:
+        """Where the session's agents work: inside the workspace, or ValueError."""
+        session = await asyncio.to_thread(self.app.get_session, session_id)
+        return check_directory(Path(session.cwd), self.settings.cwd)
 
     async def _enforce_session_budget(self, agent: a.Agent) -> None:
         """When a session's spend reaches its budget, stop its working agents."""
@@ -205,14 +228,16 @@ class Runtime:
                 await worker.journal.write(
                     lambda m: m.exceed_budget("session", session.budget_usd or 0.0, spent)
                 )
+                await worker.drop_waiting(reason)
                 await worker.interrupt(reason)
 
     async def _orchestrator(self, session_id: UUID) -> Orchestrator:
         orchestrator = self.orchestrators.get(session_id)
         if orchestrator is None:
             session = await asyncio.to_thread(self.app.get_session, session_id)
-            team = SessionTeam(self.app, session_id, self.reads, self.settings.cwd)
-            orchestrator = Orchestrator(self.app, session, self.settings, team, self.live)
+            cwd = await self._session_directory(session_id)
+            team = SessionTeam(self.app, session_id, self.reads, cwd)
+            orchestrator = Orchestrator(self.app, session, self.settings, team, self.live, cwd=cwd)
             self.orchestrators[session_id] = orchestrator
         return orchestrator
 

@@ -7,16 +7,20 @@ from pathlib import Path
 
 from claude_agent_sdk.types import SessionStore
 
+from runtime.sandbox import Confinement
+
 DEFAULT_WORKER_TOOLS = ("Read", "Write", "Edit", "MultiEdit", "Bash", "Glob", "Grep", "TodoWrite")
 
 
 @dataclass(frozen=True)
 class RuntimeSettings:
-    """The runtime's knobs; ``cli_env`` is added to the CLI's inherited environment.
+    """The runtime's knobs; ``cli_env`` is added to the CLI's inherited environment
+    (with podium's secrets blanked: runtime/sandbox.py).
 
     In real mode ``cli_env`` is empty: the CLI talks to whatever the user's
     environment says (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, proxies). Only
-    demo mode and tests point it at the model double.
+    demo mode and tests point it at the model double. ``confinement`` says
+    whether Bash runs in Claude Code's sandbox here, and what it may reach.
     """
 
     cwd: Path
@@ -25,3 +29,4 @@ class RuntimeSettings:
     idle_seconds: float = 600.0  # an idle agent's CLI process is closed after this
     session_store: SessionStore | None = None
     worker_tools: tuple[str, ...] = DEFAULT_WORKER_TOOLS
+    confinement: Confinement = field(default_factory=Confinement.here)

@@ -1,11 +1,16 @@
-"""One worker agent's Claude Code session: connected lazily, read continuously.
+"""One worker agent's Claude Code session: one turn at a time, connected lazily,
+read continuously.
 
-The client connects on the agent's first command and is reused for the next
-ones. Its messages are read by a task of its own for as long as it is
-connected, whether anyone watches or not: the SDK buffers only so many
-messages, and the CLI's hooks and MCP calls stall when nobody reads. An idle
-agent hibernates (its CLI process closes); its next command resumes the same
-Claude session from the session store.
+The agent's commands wait in its aggregate, in order (``Agent.waiting``, from
+the log); the worker runs them one turn each, so a command sent while the
+agent works is not merged into the turn in progress, and commands a restart
+left waiting run when the runtime starts again. The client connects on the
+agent's first command and is reused for the next ones. Its messages are read
+by a task of its own for as long as it is connected, whether anyone watches
+or not: the SDK buffers only so many messages, and the CLI's hooks and MCP
+calls stall when nobody reads. An idle agent hibernates (its CLI process
+closes); its next command resumes the same Claude session from the session
+store.
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ from pathlib import Path
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
 from claude_agent_sdk.types import CanUseToolShadowedWarning
 
-from domain.agent import Agent
+from domain.agent import Agent, WaitingCommand
 from domain.application import Podium
+from domain.errors import DomainError
 from runtime.agent_recording import AgentRecording
 from runtime.clients import close_client
 from runtime.confinement import check_directory
 from runtime.journal import Journal
 from runtime.live import LiveFeed
+from runtime.sandbox import agent_environment
 from runtime.settings import RuntimeSettings
 
 log = logging.getLogger(__name__)
@@ -45,19 +52,22 @@ class AgentWorker:
         live: LiveFeed,
         slots: asyncio.Semaphore,
         *,
+        session_cwd: Path,
         on_turn_completed: Callable[[Agent], Awaitable[None]],
     ) -> None:
         self.journal = Journal(app, agent)
         self.settings = settings
         self.slots = slots
         # Refused at creation already when it is not; checked again here, at the edge.
-        cwd = check_directory(Path(agent.cwd), settings.cwd)
+        cwd = check_directory(Path(agent.cwd), session_cwd)
         self.recording = AgentRecording(self.journal, cwd, live, on_turn_completed)
         self.client: ClaudeSDKClient | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._runner: asyncio.Task[None] | None = None
         self._turn_done = asyncio.Event()
         self._turn_done.set()
-        self._lifecycle = asyncio.Lock()  # connect, run and close one at a time
+        self._lifecycle = asyncio.Lock()  # connect, start a turn and close one at a time
+        self._closed = False  # deleted, or the runtime stops: no further turn
         self.last_active = time.monotonic()
 
     @property
@@ -66,10 +76,12 @@ class AgentWorker:
 
     @property
     def busy(self) -> bool:
+        """A turn is in progress: from its start until its result."""
         return not self._turn_done.is_set()
 
     def options(self) -> ClaudeAgentOptions:
         agent = self.agent
+        confinement = self.settings.confinement
         return ClaudeAgentOptions(
             model=agent.model,
             system_prompt=agent.system_prompt or None,
@@ -77,12 +89,16 @@ class AgentWorker:
             # A template's tools are all its agent has; others may use any tool,
             # and are asked about those they are not pre-approved for.
             tools=list(agent.allowed_tools) if agent.template and agent.allowed_tools else None,
-            allowed_tools=list(agent.allowed_tools or self.settings.worker_tools),
+            allowed_tools=confinement.pre_approved(
+                agent.allowed_tools or self.settings.worker_tools
+            ),
             permission_mode=agent.permission_mode,  # type: ignore[arg-type]
             hooks=self.recording.hooks(),
             can_use_tool=self.recording.can_use_tool,
             include_partial_messages=True,
-            env=self.settings.cli_env,
+            env=agent_environment(self.settings.cli_env),
+            sandbox=confinement.sandbox(),
+            settings=confinement.settings(),
             resume=agent.claude_session_id,
             session_store=self.settings.session_store,
             # Each CLI process counts cost from zero: give it what is left of the budget.
@@ -90,54 +106,104 @@ class AgentWorker:
             setting_sources=["project"],
         )
 
-    async def run(self, command: str) -> None:
-        """Run one command to the end of its turn (the command is already in the log)."""
-        if self.slots.locked():
-            await self.journal.write(
-                lambda a: a.change_status("queued", "waiting for a free agent slot")
+    def wake(self) -> None:
+        """Run the agent's waiting commands, in order, each its own turn (the
+        commands are in the aggregate already: the runtime caught it up)."""
+        if not self._closed and (self._runner is None or self._runner.done()):
+            self._runner = asyncio.create_task(
+                self._run_waiting(), name=f"{self.agent.name}: run waiting commands"
             )
-        async with self.slots:
-            async with self._lifecycle:
-                if self.agent.is_deleted:
-                    return
-                await self._connect()
-                assert self.client is not None
-                if self.agent.status != "working":
-                    await self.journal.write(lambda a: a.change_status("working", "started"))
-                self._turn_done.clear()
-                try:
-                    await self.client.query(command)
-                except Exception as error:  # the CLI died under us: say so, clearly
-                    await self._fail(f"could not send the command to Claude Code: {error}")
-            await self._turn_done.wait()
-        self.last_active = time.monotonic()
 
-    async def interrupt(self, reason: str) -> None:
-        """Stop the current turn; the agent takes new commands afterwards."""
-        if self.agent.is_deleted or self.agent.status in ("idle", "hibernating"):
+    async def _run_waiting(self) -> None:
+        try:
+            while not self._closed and self.agent.waiting and not self.agent.is_deleted:
+                left = self.agent.budget_left
+                if left is not None and left <= 0:
+                    await self.drop_waiting(
+                        f"its ${self.agent.budget_usd or 0:.2f} budget is spent"
+                    )
+                    return
+                async with self.slots:
+                    await self._turn()
+                    await self._turn_done.wait()
+                self.last_active = time.monotonic()
+        except Exception:  # the database is gone, say: the commands stay waiting in the log
+            log.exception("%s could not run its waiting commands", self.agent.name)
+
+    async def _turn(self) -> None:
+        """Start the first waiting command's turn and hand it to Claude Code."""
+        async with self._lifecycle:
+            if self._closed or not self.agent.waiting or self.agent.is_deleted:
+                return
+            self._turn_done.clear()
+            started: list[WaitingCommand] = []
+            try:
+                await self.journal.write(lambda a: started.append(a.start_turn()))
+            except (DomainError, ValueError):  # deleted, or its queue dropped, meanwhile
+                self._turn_done.set()
+                return
+            try:
+                await self._connect()
+            except Exception as error:
+                await self._fail(f"could not start Claude Code: {error}")
+                return
+            assert self.client is not None
+            if self.agent.status != "working":  # interrupted while it connected
+                self._turn_done.set()
+                return
+            try:
+                await self.client.query(started[-1].command)
+            except Exception as error:  # the CLI died under us: say so, clearly
+                await self._fail(f"could not send the command to Claude Code: {error}")
+
+    async def interrupt(self, reason: str, task: str | None = None) -> None:
+        """Stop the turn in progress (of ``task``, when given); the commands
+        waiting after it then run."""
+        if self.agent.is_deleted or not self.busy:
             return
+        if task is not None and task != self.agent.task:
+            return  # that turn is over already; this one was not asked to stop
         await self.journal.write(lambda a: a.interrupt(reason))
-        if self.client is not None and self.busy:
-            with contextlib.suppress(Exception):
-                await self.client.interrupt()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._turn_done.wait(), timeout=30)
-        self._turn_done.set()
+        if self.client is None:
+            return  # still connecting: the turn sees the interruption and ends
+        with contextlib.suppress(Exception):
+            await self.client.interrupt()
+        try:  # the turn's result ends it (only then may the next one start)
+            await asyncio.wait_for(self._turn_done.wait(), timeout=30)
+        except TimeoutError:
+            self._turn_done.set()  # Claude Code did not answer: the turn is over anyway
+
+    async def drop_waiting(self, reason: str) -> None:
+        await self.journal.write(lambda a: a.drop_waiting(reason))
 
     async def hibernate(self) -> None:
         """Close the idle agent's CLI process; the next command resumes its session."""
         async with self._lifecycle:
-            if self.client is None or self.busy:
+            if self.client is None or self.busy or self.agent.waiting:
                 return
             await self._disconnect()
             await self.journal.write(
                 lambda a: a.change_status("hibernating", "idle: its Claude Code process is closed")
             )
 
+    async def stop(self, reason: str) -> None:
+        """The runtime stops: interrupt the turn in progress (recorded) and close.
+        Commands still waiting stay in the log and run when podium starts again."""
+        self._closed = True
+        await self.interrupt(reason)
+        await self.close()
+
     async def close(self) -> None:
+        """End the agent's process and its turns (it was deleted, or podium stops)."""
+        self._closed = True
         async with self._lifecycle:
             await self._disconnect()
         self._turn_done.set()
+        runner, self._runner = self._runner, None
+        if runner is not None and runner is not asyncio.current_task():
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await runner
 
     async def _connect(self) -> None:
         if self.client is not None and self._reader is not None and not self._reader.done():
@@ -145,11 +211,7 @@ class AgentWorker:
         await self._disconnect()  # a CLI process that died: start a new one
         self.recording.cwd.mkdir(parents=True, exist_ok=True)
         client = ClaudeSDKClient(self.options())
-        try:
-            await client.connect()
-        except Exception as error:
-            await self._fail(f"could not start Claude Code: {error}")
-            raise
+        await client.connect()
         self.client = client
         self.recording.costs.restart()
         self._reader = asyncio.create_task(self._read(client), name=f"read {self.agent.name}")

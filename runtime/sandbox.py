@@ -1,0 +1,175 @@
+"""Confining agents beyond their file tools: Claude Code's own sandbox for Bash,
+deny rules for the file tools, and an environment without podium's secrets.
+
+Claude Code runs each Bash command in its sandbox (bubblewrap and socat on
+Linux, Seatbelt on macOS): writes only inside the agent's directory, network
+only through its proxy, to the allowed domains. The CLI is told to refuse to
+start rather than run Bash unsandboxed, and never to let the model opt out
+of the sandbox. Its ``Read(//path/**)`` deny rules keep Read, Grep and Glob
+out of podium's data folder and the user's credentials, and the sandbox
+applies the same rules to what Bash reads.
+
+Where the sandbox cannot run, Bash is not pre-approved: Claude Code asks
+``can_use_tool``, which records the request and refuses it.
+
+The SDK starts the CLI with podium's own environment overlaid by
+``ClaudeAgentOptions.env``, and cannot remove a variable from it, so each
+secret is overlaid with an empty value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from claude_agent_sdk.types import SandboxSettings
+
+INSTALL_COMMAND = "apt-get install bubblewrap socat"
+LINUX_PROGRAMS = ("bwrap", "socat")  # what Claude Code's sandbox runs on Linux
+SHELL_TOOL = "Bash"
+# Where the user keeps credentials, relative to the home folder: no agent reads them.
+HOME_SECRETS = (
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gcloud",
+    ".kube",
+    ".docker",
+    ".azure",
+    ".config/gh",
+    ".netrc",
+    ".pgpass",
+    ".git-credentials",
+    ".claude.json",
+    ".claude/.credentials.json",
+)
+SYSTEM_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssl/private")
+# Loopback addresses other than 127.0.0.1, where podium's gateway and a local
+# PostgreSQL listen: the model double gets one of its own, so allowing its
+# address does not open those (the sandbox's proxy filters by host, not port).
+PRIVATE_LOOPBACK = "127.0.0.2"
+
+
+def missing_programs(path: str | None = None) -> list[str]:
+    """What Claude Code's sandbox needs and this machine lacks (``path``: a
+    PATH to search instead of the environment's)."""
+    if sys.platform == "darwin":
+        return []  # Seatbelt is part of macOS
+    if not sys.platform.startswith("linux"):
+        return ["a Linux or macOS host"]
+    return [program for program in LINUX_PROGRAMS if shutil.which(program, path=path) is None]
+
+
+def unavailable_notice(missing: list[str]) -> str:
+    """The one line podium prints at start-up when agents cannot be sandboxed."""
+    return (
+        f"podium: no sandbox for agents' commands ({', '.join(missing)} missing): "
+        f"Bash needs approval and is refused; install it with `{INSTALL_COMMAND}`"
+    )
+
+
+def private_loopback() -> str:
+    """A loopback address only the model double listens on, where the host has one."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((PRIVATE_LOOPBACK, 0))
+        except OSError:  # macOS configures 127.0.0.1 alone
+            return "127.0.0.1"
+    return PRIVATE_LOOPBACK
+
+
+def is_secret(name: str) -> bool:
+    """podium's own settings and anything libpq would connect with."""
+    return name == "DATABASE_URL" or name.startswith(("PODIUM_", "PG"))
+
+
+def agent_environment(
+    overlay: Mapping[str, str], inherited: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``ClaudeAgentOptions.env`` for an agent: ``overlay`` (e.g. demo mode's),
+    with every secret of the inherited environment blanked. The rest (the
+    user's ANTHROPIC_* and proxy settings) passes through untouched."""
+    environ = os.environ if inherited is None else inherited
+    return {**dict.fromkeys(filter(is_secret, environ), ""), **overlay}
+
+
+def _secret_paths(home: Path, data_dir: Path | None) -> tuple[Path, ...]:
+    paths = [home / relative for relative in HOME_SECRETS]
+    paths.extend(Path(p) for p in SYSTEM_SECRETS)
+    if data_dir is not None:
+        paths.append(data_dir)
+    return tuple(paths)
+
+
+def deny_rules(tool: str, path: Path) -> list[str]:
+    """Claude Code permission rules for ``path`` and everything under it, whether
+    it is a file, a folder or not there yet (``//`` anchors at the root)."""
+    absolute = "/" + path.expanduser().resolve().as_posix()
+    return [f"{tool}({absolute})", f"{tool}({absolute}/**)"]
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """How podium confines agents on this machine."""
+
+    sandboxed: bool
+    denied_paths: tuple[Path, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    @classmethod
+    def here(
+        cls,
+        *,
+        data_dir: Path | None = None,
+        allowed_domains: Iterable[str] = (),
+        path: str | None = None,
+    ) -> Confinement:
+        """Detect the sandbox's programs; deny the data folder and the usual secrets."""
+        missing = tuple(missing_programs(path))
+        return cls(
+            sandboxed=not missing,
+            denied_paths=_secret_paths(Path.home(), data_dir),
+            allowed_domains=tuple(dict.fromkeys(allowed_domains)),
+            missing=missing,
+        )
+
+    @property
+    def notice(self) -> str | None:
+        return None if self.sandboxed else unavailable_notice(list(self.missing))
+
+    def sandbox(self) -> SandboxSettings | None:
+        """The SDK's sandbox option, or None where the sandbox cannot run."""
+        if not self.sandboxed:
+            return None
+        settings: dict[str, Any] = {
+            "enabled": True,
+            "failIfUnavailable": True,  # the CLI refuses to start rather than run Bash bare
+            "autoAllowBashIfSandboxed": True,
+            "allowUnsandboxedCommands": False,  # the model cannot opt a command out
+            "excludedCommands": [],
+            "network": {"allowedDomains": list(self.allowed_domains)},
+        }
+        return cast(SandboxSettings, settings)  # the SDK's type lacks failIfUnavailable
+
+    def settings(self) -> str:
+        """The CLI's flag settings (the SDK adds the sandbox's): deny rules that
+        keep every file tool, and the sandbox's Bash, out of the secret paths;
+        without the sandbox, Bash is always asked about."""
+        tools = ("Read", "Edit")
+        deny = [rule for p in self.denied_paths for t in tools for rule in deny_rules(t, p)]
+        # Unsandboxed, every command is asked about, even those Claude Code
+        # would take as harmless (echo, ls, a redirect into the directory).
+        ask = [] if self.sandboxed else [SHELL_TOOL]
+        return json.dumps({"permissions": {"deny": deny, "ask": ask}})
+
+    def pre_approved(self, tools: Iterable[str]) -> list[str]:
+        """The tools an agent may use without asking: Bash only inside the sandbox."""
+        return [t for t in tools if self.sandboxed or t != SHELL_TOOL]
