@@ -1,7 +1,10 @@
 """The Agent aggregate: one worker agent and everything it does.
 
 Every event of an agent's turn carries the ``task`` it belongs to (a short
-slug of the command that started it), so logs group by task.
+slug of the command that started it, unique within the agent), so logs group
+by task. An agent runs one turn at a time: its commands wait in order
+(``waiting``) until the runtime starts each one's turn; a delete drops those
+still waiting, and says which.
 """
 
 from __future__ import annotations
@@ -9,11 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from domain.agent_payloads import (
     AgentCommandedV1,
+    AgentCommandedV2,
     AgentCreatedV1,
     AgentCreatedV2,
     AgentDeletedV1,
@@ -21,6 +25,7 @@ from domain.agent_payloads import (
     AgentInterruptedV1,
     AgentInterruptRequestedV1,
     AgentStatusChangedV1,
+    AgentStatusChangedV2,
     AgentTurnCompletedV1,
     BudgetExceededV1,
     EventSummarizedV1,
@@ -49,6 +54,7 @@ __all__ = [
     "Agent",
     "AgentCommanded",
     "AgentCommandedV1",
+    "AgentCommandedV2",
     "AgentCreated",
     "AgentCreatedV1",
     "AgentCreatedV2",
@@ -62,6 +68,7 @@ __all__ = [
     "AgentInterruptedV1",
     "AgentStatusChanged",
     "AgentStatusChangedV1",
+    "AgentStatusChangedV2",
     "AgentTextEmitted",
     "AgentThinkingEmitted",
     "AgentTurnCompletedV1",
@@ -79,6 +86,7 @@ __all__ = [
     "ToolUseRequested",
     "ToolUseRequestedV1",
     "TurnCompleted",
+    "WaitingCommand",
     "check_agent_cwd",
     "check_model",
     "task_slug",
@@ -111,6 +119,22 @@ def task_slug(command: str, max_words: int = 5) -> str:
     return "-".join(words)[:48] or "task"
 
 
+def unique_task(slug: str, taken: set[str]) -> str:
+    """The slug, or the first of slug-2, slug-3, ... not taken yet."""
+    task, n = slug, 1
+    while task in taken:
+        n += 1
+        task = f"{slug}-{n}"
+    return task
+
+
+class WaitingCommand(NamedTuple):
+    """A command the agent has not started yet."""
+
+    task: str
+    command: str
+
+
 class Agent(PodiumAggregate):
     """A worker agent of a session."""
 
@@ -130,6 +154,8 @@ class Agent(PodiumAggregate):
     cwd: str
     allowed_tools: tuple[str, ...]
     permission_mode: str
+    waiting: tuple[WaitingCommand, ...]  # in order; the first runs next
+    tasks: set[str]  # every task the agent was given
 
     def __init__(self, payload: AgentCreatedV2) -> None:
         self.session_id = payload.session_id
@@ -148,6 +174,8 @@ class Agent(PodiumAggregate):
         self.cost_usd = 0.0
         self.claude_session_id = None
         self.budget_usd = payload.budget_usd
+        self.waiting = ()
+        self.tasks = set()
 
     @classmethod
     def create(
@@ -206,8 +234,8 @@ class Agent(PodiumAggregate):
         if self.budget_left is not None and self.budget_left <= 0:
             assert self.budget_usd is not None
             raise BudgetExhausted(self.name, self.budget_usd, self.cost_usd)
-        task = task_slug(command)
-        payload = AgentCommandedV1(command=command, task=task, source=source)
+        task = unique_task(task_slug(command), self.tasks)
+        payload = AgentCommandedV2(command=command, task=task, source=source)
         self.trigger_event(AgentCommanded, payload=payload)
         return task
 
@@ -215,7 +243,32 @@ class Agent(PodiumAggregate):
         self._check_alive()
         if status not in STATUSES or status == "deleted":
             raise ValueError(f"unknown agent status {status!r}")
-        payload = AgentStatusChangedV1(status=status, reason=reason, task=self.task)
+        payload = AgentStatusChangedV2(status=status, reason=reason, task=self.task)
+        self.trigger_event(AgentStatusChanged, payload=payload)
+
+    def start_turn(self) -> WaitingCommand:
+        """Start the turn of the first waiting command; returns it."""
+        self._check_alive()
+        if not self.waiting:
+            raise ValueError(f"{self.name} has no command waiting")
+        first = self.waiting[0]
+        payload = AgentStatusChangedV2(
+            status="working", reason="started", task=first.task, started=True
+        )
+        self.trigger_event(AgentStatusChanged, payload=payload)
+        return first
+
+    def drop_waiting(self, reason: str) -> None:
+        """Give up the commands still waiting (none runs), saying why and which."""
+        if self.is_deleted or not self.waiting:
+            return
+        dropped = tuple(w.task for w in self.waiting)
+        payload = AgentStatusChangedV2(
+            status="idle" if self.status == "queued" else self.status,
+            reason=f"{len(dropped)} waiting command(s) dropped: {reason}",
+            task=self.task,
+            dropped=dropped,
+        )
         self.trigger_event(AgentStatusChanged, payload=payload)
 
     def emit_text(self, text: str) -> None:
@@ -296,6 +349,7 @@ class Agent(PodiumAggregate):
 
     def delete(self, reason: str = "") -> None:
         self._check_alive()
+        self.drop_waiting("the agent was deleted")
         self.trigger_event(AgentDeleted, payload=AgentDeletedV1(reason=reason))
 
     def summarize(self, notification_id: int, summary: str) -> None:
@@ -314,19 +368,34 @@ class AgentCreated(PodiumCreated):
 
 @dataclass(frozen=True)
 class AgentCommanded(PodiumEvent):
-    payload: AgentCommandedV1
+    payload: AgentCommandedV2
+    previous_payloads = (AgentCommandedV1,)
 
     def apply(self, agent: Agent) -> None:
-        agent.task = self.payload.task
-        agent.status = "working"
+        p = self.payload
+        agent.tasks.add(p.task)
+        if not p.queued:  # a V1 command: its turn began at once
+            agent.task = p.task
+            agent.status = "working"
+            return
+        agent.waiting += (WaitingCommand(p.task, p.command),)
+        if agent.status != "working":
+            agent.status = "queued"
 
 
 @dataclass(frozen=True)
 class AgentStatusChanged(PodiumEvent):
-    payload: AgentStatusChangedV1
+    payload: AgentStatusChangedV2
+    previous_payloads = (AgentStatusChangedV1,)
 
     def apply(self, agent: Agent) -> None:
-        agent.status = self.payload.status
+        p = self.payload
+        agent.status = p.status
+        if p.started:
+            agent.task = p.task
+            agent.waiting = agent.waiting[1:]
+        if p.dropped:
+            agent.waiting = tuple(w for w in agent.waiting if w.task not in p.dropped)
 
 
 @dataclass(frozen=True)
@@ -365,7 +434,7 @@ class TurnCompleted(PodiumEvent):
         agent.cost_usd += self.payload.cost_usd
         agent.claude_session_id = self.payload.claude_session_id or agent.claude_session_id
         if agent.status == "working":
-            agent.status = "idle"
+            agent.status = "queued" if agent.waiting else "idle"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Old versions stay here with their ``upcast()``; the store is never rewritten.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 from domain.events import Payload, Usage
@@ -46,15 +46,47 @@ class AgentCreatedV2(Payload, frozen=True, tag=2):
 
 
 class AgentCommandedV1(Payload, frozen=True):
+    """The first schema: the runtime ran every command at once, even during
+    another one's turn (so commands in a row merged into one turn)."""
+
     command: str
     task: str
     source: str
+
+    def upcast(self) -> AgentCommandedV2:
+        return AgentCommandedV2(
+            command=self.command, task=self.task, source=self.source, queued=False
+        )
+
+
+class AgentCommandedV2(AgentCommandedV1, frozen=True, tag=2):
+    """``queued``: the command waits for the agent's earlier ones and then gets
+    a turn of its own (False only for V1 commands, which started at once)."""
+
+    queued: bool = True
+
+    def upcast(self) -> NoReturn:
+        raise NotImplementedError(f"{type(self).__name__} is the latest version")
 
 
 class AgentStatusChangedV1(Payload, frozen=True):
     status: str
     reason: str
     task: str | None
+
+    def upcast(self) -> AgentStatusChangedV2:
+        return AgentStatusChangedV2(status=self.status, reason=self.reason, task=self.task)
+
+
+class AgentStatusChangedV2(AgentStatusChangedV1, frozen=True, tag=2):
+    """``started``: the change starts the turn of the first waiting command,
+    ``task``. ``dropped``: waiting commands (their tasks) that will never run."""
+
+    started: bool = False
+    dropped: tuple[str, ...] = ()
+
+    def upcast(self) -> NoReturn:
+        raise NotImplementedError(f"{type(self).__name__} is the latest version")
 
 
 class TextV1(Payload, frozen=True):

@@ -78,7 +78,8 @@ def test_commands_start_tasks(app):
     task = app.command_agent(session.id, "alice", "Create a simple Hello World app!")
     assert task == "create-a-simple-hello-world"
     agent = app.find_agent(session.id, "alice")
-    assert (agent.status, agent.task) == ("working", task)
+    # It waits for its turn, which the runtime starts (tests/test_turn_queue.py).
+    assert (agent.status, [waiting.task for waiting in agent.waiting]) == ("queued", [task])
     with pytest.raises(EmptyText):
         app.command_agent(session.id, "alice", "   ")
 

@@ -1,4 +1,5 @@
-"""The agents read model: each agent's status, model, tokens, cost and task."""
+"""The agents read model: each agent's status, model, tokens, cost, task, and how
+many commands wait for their turn."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ class AgentsProjector(Projector):
             "system_prompt": p.system_prompt,
             "status": "idle",
             "current_task": None,
+            "queued": 0,
             "input_tokens": 0,
             "output_tokens": 0,
             "cache_creation_input_tokens": 0,
@@ -72,14 +74,24 @@ class AgentsProjector(Projector):
 
 
 def _commanded(row: Row, p: Any, at: datetime) -> None:
-    assert isinstance(p, a.AgentCommandedV1)
-    row["status"] = "working"
-    row["current_task"] = p.task
+    assert isinstance(p, a.AgentCommandedV2)
+    if not p.queued:  # a V1 command: its turn began at once
+        row["status"] = "working"
+        row["current_task"] = p.task
+        return
+    row["queued"] += 1
+    if row["status"] != "working":
+        row["status"] = "queued"
 
 
 def _status_changed(row: Row, p: Any, at: datetime) -> None:
-    assert isinstance(p, a.AgentStatusChangedV1)
+    assert isinstance(p, a.AgentStatusChangedV2)
     row["status"] = p.status
+    if p.started:
+        row["current_task"] = p.task
+        row["queued"] = max(row["queued"] - 1, 0)
+    if p.dropped:
+        row["queued"] = max(row["queued"] - len(p.dropped), 0)
 
 
 def _tool_requested(row: Row, p: Any, at: datetime) -> None:
@@ -97,7 +109,7 @@ def _turn_completed(row: Row, p: Any, at: datetime) -> None:
     row["turns"] += 1
     row["claude_session_id"] = p.claude_session_id
     if row["status"] == "working":
-        row["status"] = "idle"
+        row["status"] = "queued" if row["queued"] else "idle"
 
 
 def _interrupted(row: Row, p: Any, at: datetime) -> None:

@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS agents (
     system_prompt text NOT NULL,
     status text NOT NULL,
     current_task text,
+    queued integer NOT NULL DEFAULT 0,  -- commands waiting for their turn
     input_tokens bigint NOT NULL DEFAULT 0,
     output_tokens bigint NOT NULL DEFAULT 0,
     cache_creation_input_tokens bigint NOT NULL DEFAULT 0,
@@ -23,3 +24,5 @@ CREATE TABLE IF NOT EXISTS agents (
     deleted_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS agents_session_name ON agents (session_id, lower(name));
+-- Tables made before agents queued their commands.
+ALTER TABLE agents ADD COLUMN IF NOT EXISTS queued integer NOT NULL DEFAULT 0;
