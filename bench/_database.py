@@ -127,6 +127,6 @@ def rounded(value: float, digits: int = 3) -> float:
     return round(value, digits) if math.isfinite(value) else value
 
 
-def print_result(result: dict[str, Any]) -> None:
-    """The benchmark's last line: one JSON object for machines."""
-    print(json.dumps(result, separators=(", ", ": ")), flush=True)
+def print_result(result: dict[str, Any], *, compact: bool = False) -> None:
+    """The benchmark's last line: one JSON object for machines (``compact``: no spaces)."""
+    print(json.dumps(result, separators=(",", ":") if compact else (", ", ": ")), flush=True)
