@@ -46,16 +46,16 @@ class ReadModels:
 
     async def agents(self, session_id: UUID) -> list[Row]:
         return await self._rows(
-            "SELECT name, status, model, current_task, input_tokens, output_tokens, cost_usd, "
-            "turns, tool_uses, last_activity_at FROM agents "
+            "SELECT name, status, model, current_task, queued, input_tokens, output_tokens, "
+            "cost_usd, turns, tool_uses, last_activity_at FROM agents "
             "WHERE session_id = %s AND status <> 'deleted' ORDER BY created_at",
             (session_id,),
         )
 
     async def agent(self, session_id: UUID, name: str) -> Row | None:
         rows = await self._rows(
-            "SELECT agent_id, name, status, model, current_task, input_tokens, output_tokens, "
-            "cost_usd, turns, tool_uses, last_activity_at FROM agents "
+            "SELECT agent_id, name, status, model, current_task, queued, input_tokens, "
+            "output_tokens, cost_usd, turns, tool_uses, last_activity_at FROM agents "
             "WHERE session_id = %s AND lower(name) = lower(%s) "
             "ORDER BY incarnation DESC LIMIT 1",
             (session_id, name),

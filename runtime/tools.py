@@ -50,6 +50,14 @@ class SessionControl(Protocol):
     async def log_tool_error(self, tool: str, message: str) -> None: ...
 
 
+def _status(agent: dict[str, Any]) -> str:
+    """'working', or 'working, 2 commands waiting': an agent runs one turn at a time."""
+    waiting = agent["queued"]
+    if not waiting:
+        return str(agent["status"])
+    return f"{agent['status']}, {waiting} command{'s' if waiting > 1 else ''} waiting"
+
+
 class ToolInputError(ValueError):
     """The model called a tool with input the tool cannot use."""
 
@@ -138,7 +146,7 @@ class ManagementTools:
             await reads.caught_up()
             agent = await reads.agent(self.control.session_id, name) or agent
         lines = [
-            f"{agent['name']}: {agent['status']} ({agent['model']})",
+            f"{agent['name']}: {_status(agent)} ({agent['model']})",
             f"task: {agent['current_task'] or '(none)'}",
             f"tokens: {agent['input_tokens']} in / {agent['output_tokens']} out, "
             f"cost {_usd(agent['cost_usd'])}, {agent['turns']} turns, "
@@ -158,7 +166,7 @@ class ManagementTools:
         if not agents:
             return "No agents yet."
         return "\n".join(
-            f"{a['name']}: {a['status']}, {a['model']}, task {a['current_task'] or '-'}, "
+            f"{a['name']}: {_status(a)}, {a['model']}, task {a['current_task'] or '-'}, "
             f"{_usd(a['cost_usd'])}"
             for a in agents
         )

@@ -20,6 +20,7 @@ from domain import agent as a
 from domain.application import Podium
 from gateway.system import System
 from runtime.control import SessionTeam
+from runtime.tools import ManagementTools
 from tests.test_runtime import _nothing, rows, until
 from tests.test_sandbox import agent, shell_config
 
@@ -75,6 +76,9 @@ async def test_five_commands_in_a_row_are_five_turns_in_order(system: System) ->
         system,
         "SELECT count(*) FROM agents WHERE name = 'sam' AND status = 'working' AND queued = 4",
     )
+    team = SessionTeam(system.app, session_id, system.runtime.reads, system.config.cwd)
+    status = await ManagementTools(team).check_agent_status({"agent_name": "sam"})
+    assert status.startswith("sam: working, 4 commands waiting")  # what the orchestrator sees
     assert await turns(system, 5) == tasks
     assert await replies(system, tasks[1:]) == list(WORDS)  # each ran its own command
     starts = await rows(
