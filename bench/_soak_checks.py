@@ -102,9 +102,7 @@ def judge(conninfo: str, acknowledged: dict[str, str], viewers: StreamReport) ->
     twice = sorted(t for t in tasks if ended[t] > 1)
     unasked = sorted(t for t in commanded if t not in tasks)
     verdict.lost = len(never_logged) + len(never_ran)
-    verdict.duplicates = (
-        sum(n - 1 for n in commanded.values() if n > 1) + len(unasked) + viewers.duplicates
-    )
+    verdict.duplicates = sum(n - 1 for n in commanded.values() if n > 1) + viewers.duplicates
     verdict.executed_twice = len(twice)
     verdict.viewer_gaps = viewers.missing + viewers.out_of_order + viewers.unexpected
     verdict.read_models_differ = differing_read_models(conninfo)
@@ -114,7 +112,7 @@ def judge(conninfo: str, acknowledged: dict[str, str], viewers: StreamReport) ->
     verdict.lines += [
         f"commands: {len(acknowledged)} acknowledged, {len(never_logged)} never logged "
         f"{never_logged[:5]}, {len(never_ran)} never ran {never_ran[:5]}, "
-        f"{len(twice)} ran twice {twice[:5]}, {len(unasked)} in the log unasked {unasked[:5]}",
+        f"{len(twice)} ran twice {twice[:5]}, {len(unasked)} in the log but never acknowledged {unasked[:5]}",
         f"viewers: {viewers.viewers} streams, {viewers.as_json()}",
         "read models: "
         + (

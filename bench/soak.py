@@ -48,7 +48,7 @@ AGENTS = 10
 VIEWERS = 20
 TASKS = ["create a simple hello world app", "create a simple hello world app", "do it slow"]
 RETRY_S = 0.3
-GIVE_UP_S = 300.0  # a command not acknowledged by then is a finding in itself
+GIVE_UP_S = 60.0  # a command not acknowledged by then is a finding in itself
 
 
 def _in_flight(response: httpx.Response) -> bool:
@@ -63,6 +63,7 @@ class Ledger:
 
     tasks: dict[str, str] = field(default_factory=dict)  # key: "agent/task"
     refused: int = 0
+    unacknowledged: int = 0  # retried with its key for GIVE_UP_S, never answered
     recoveries: list[float] = field(default_factory=list)
 
 
@@ -97,7 +98,8 @@ class Soak:
             if response is not None and response.status_code < 500 and not _in_flight(response):
                 return response
             await asyncio.sleep(RETRY_S)
-        self.say(f"gave up on POST {path} (key {key})")
+        self.say(f"gave up on POST {path} (key {key}): never acknowledged")
+        self.ledger.unacknowledged += 1
         return None
 
     async def command(self, agent: str, text: str) -> bool:
@@ -314,7 +316,7 @@ def main() -> None:
         },
         compact=True,
     )
-    sys.exit(0 if verdict.clean else 1)
+    sys.exit(0 if verdict.clean and not soak.ledger.unacknowledged else 1)
 
 
 if __name__ == "__main__":
