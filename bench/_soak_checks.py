@@ -112,7 +112,8 @@ def judge(conninfo: str, acknowledged: dict[str, str], viewers: StreamReport) ->
     verdict.lines += [
         f"commands: {len(acknowledged)} acknowledged, {len(never_logged)} never logged "
         f"{never_logged[:5]}, {len(never_ran)} never ran {never_ran[:5]}, "
-        f"{len(twice)} ran twice {twice[:5]}, {len(unasked)} in the log but never acknowledged {unasked[:5]}",
+        f"{len(twice)} ran twice {twice[:5]}, "
+        f"{len(unasked)} in the log but never acknowledged {unasked[:5]}",
         f"viewers: {viewers.viewers} streams, {viewers.as_json()}",
         "read models: "
         + (
