@@ -152,7 +152,13 @@ class Runtime:
         payload = decode_state(topic, state).payload
         if cls is s.UserMessageSent:
             assert isinstance(payload, s.UserMessageSentV1)
-            orchestrator = await self._orchestrator(stream_id)
+            try:
+                orchestrator = await self._orchestrator(stream_id)
+            except ValueError as error:  # a session made before directories were checked
+                said = f"session {stream_id} is not answered: its directory {error}"
+                log.error("%s", said)
+                await asyncio.to_thread(self.app.write_system_log, "error", said, None, stream_id)
+                return
             self._spawn(orchestrator.answer(payload.text), f"answer in {stream_id}")
             return
         worker = await self._worker(stream_id)

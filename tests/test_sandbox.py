@@ -159,6 +159,24 @@ async def test_a_session_lies_inside_the_workspace(client: httpx.Client) -> None
     assert client.post("/api/sessions", json={"title": "t", "cwd": "."}).status_code == 201
 
 
+async def test_a_session_outside_the_workspace_runs_no_agent(system: System) -> None:
+    """A session recorded before the rule (or by hand): its commands are dropped, said why."""
+    session = await asyncio.to_thread(system.app.start_session, "old", "/")
+    await asyncio.to_thread(system.app.create_agent, session.id, "sam")
+    await asyncio.to_thread(system.app.command_agent, session.id, "sam", "run: ls /", "user")
+    await asyncio.to_thread(system.app.send_user_message, session.id, "hello")
+    (reason,) = await until(
+        system,
+        "SELECT payload->>'reason' FROM events WHERE event_type = 'AgentStatusChanged' "
+        "AND jsonb_array_length(payload->'dropped') = 1",
+    )
+    assert f"lies outside {system.config.cwd}" in reason[0]
+    (logged,) = await until(
+        system, "SELECT message FROM system_logs WHERE message LIKE %s", "%is not answered%"
+    )
+    assert "lies outside" in logged[0]
+
+
 def test_deny_rules_cover_a_path_and_everything_under_it(tmp_path: Path) -> None:
     assert deny_rules("Read", tmp_path / "data") == [
         f"Read(/{tmp_path}/data)",
