@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tests.gateway_server import Served, until
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
+JSON = {"Content-Type": "application/json"}  # what every write needs, body or not
 
 
 def new_session(client: httpx.Client) -> str:
@@ -76,14 +77,14 @@ def test_direct_agent_commands_and_idempotency(client: httpx.Client) -> None:
     duplicate = client.post(f"/api/sessions/{session}/agents", json={"name": "BOB"})
     assert duplicate.status_code == 409
     assert "already exists" in duplicate.json()["detail"]
-    other = client.post(f"/api/sessions/{session}/agents/bob/interrupt", headers=key)
+    other = client.post(f"/api/sessions/{session}/agents/bob/interrupt", headers={**key, **JSON})
     assert other.status_code == 422  # the key belongs to another request
     task = client.post(
         f"/api/sessions/{session}/agents/bob/commands",
         json={"command": "create a simple hello world app"},
     )
     assert task.status_code == 202 and task.json()["task"] == "create-a-simple-hello-world"
-    deleted = client.delete(f"/api/sessions/{session}/agents/bob")
+    deleted = client.delete(f"/api/sessions/{session}/agents/bob", headers=JSON)
     assert deleted.status_code == 202
     refused = client.post(f"/api/sessions/{session}/agents/bob/commands", json={"command": "x"})
     assert refused.status_code == 409
@@ -220,9 +221,9 @@ def test_bad_input_on_every_endpoint_is_a_4xx_problem(client: httpx.Client) -> N
     for method, path, body, status in BAD_REQUESTS:
         url = path.replace("{s}", session)
         if isinstance(body, str):
-            response = client.request(
-                method, url, content=body, headers={"Content-Type": "application/json"}
-            )
+            response = client.request(method, url, content=body, headers=JSON)
+        elif body is None:
+            response = client.request(method, url, headers=JSON)
         else:
             response = client.request(method, url, json=body)
         assert response.status_code == status, (method, url, body, response.text)
