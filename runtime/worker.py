@@ -103,7 +103,9 @@ class AgentWorker:
             session_store=self.settings.session_store,
             # Each CLI process counts cost from zero: give it what is left of the budget.
             max_budget_usd=agent.budget_left,
-            setting_sources=["project"],
+            # No settings from the workspace: a repository's .claude/settings.json
+            # could run hooks outside the sandbox, or widen what it allows.
+            setting_sources=[],
         )
 
     def wake(self) -> None:
