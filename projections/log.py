@@ -13,7 +13,13 @@ import msgspec
 import psycopg
 
 from domain.application import EVENTS_TABLE
-from domain.codec import PodiumEventType, decode_stored, event_class, payload_versions
+from domain.codec import (
+    NUL_ESCAPE,
+    PodiumEventType,
+    decode_stored,
+    event_class,
+    payload_versions,
+)
 from domain.events import Payload, PodiumCreated, PodiumEvent
 from domain.text import clean_text
 
@@ -167,7 +173,15 @@ def decode_rows(
     for notification_id, raw_id, version, topic, state in rows:
         try:
             decoder = _decoders.get(topic) or _decoder(topic)
-            recorded: _Recorded = decode_stored(decoder.decode, state)
+            # decode_stored's work, its common path written out: this loop
+            # decodes every event of every rebuild.
+            if state.rfind(NUL_ESCAPE) < 0:
+                try:
+                    recorded: _Recorded = decoder.decode(state)
+                except msgspec.DecodeError:
+                    recorded = decode_stored(decoder.decode, state)
+            else:
+                recorded = decode_stored(decoder.decode, state)
             payload = recorded.payload
             while not isinstance(payload, decoder.latest):
                 payload = payload.upcast()  # an event recorded with an older schema
