@@ -34,6 +34,9 @@ from claude_agent_sdk.types import SandboxSettings
 INSTALL_COMMAND = "apt-get install bubblewrap socat"
 LINUX_PROGRAMS = ("bwrap", "socat")  # what Claude Code's sandbox runs on Linux
 SHELL_TOOL = "Bash"
+# Claude Code's own network tools, which reach the network from the CLI, outside
+# the sandbox: never pre-approved (a template from the workspace may list them).
+NETWORK_TOOLS = ("WebFetch", "WebSearch")
 # Where the user keeps credentials, relative to the home folder: no agent reads them.
 HOME_SECRETS = (
     ".ssh",
@@ -171,5 +174,7 @@ class Confinement:
         return json.dumps({"permissions": {"deny": deny, "ask": ask}})
 
     def pre_approved(self, tools: Iterable[str]) -> list[str]:
-        """The tools an agent may use without asking: Bash only inside the sandbox."""
-        return [t for t in tools if self.sandboxed or t != SHELL_TOOL]
+        """The tools an agent may use without asking: Bash only inside the
+        sandbox, the network tools never (they are asked about, and refused)."""
+        refused = NETWORK_TOOLS if self.sandboxed else (*NETWORK_TOOLS, SHELL_TOOL)
+        return [t for t in tools if t not in refused]

@@ -207,6 +207,8 @@ def test_deny_rules_cover_a_path_and_everything_under_it(tmp_path: Path) -> None
         assert f"Read(/{secret.resolve()}/**)" in settings
     sandbox = confinement.sandbox()
     assert sandbox is not None and sandbox["allowUnsandboxedCommands"] is False
+    # What reaches the network outside the sandbox is never pre-approved.
+    assert confinement.pre_approved(["Read", "Bash", "WebFetch", "WebSearch"]) == ["Read", "Bash"]
 
 
 def without_sandbox_programs(tmp_path: Path) -> str:
