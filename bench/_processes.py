@@ -43,7 +43,10 @@ class ScratchPostgres:
         subprocess.run(
             [str(POSTGRES_BIN_PATH / tool), "-D", str(self.data), *args],
             check=True,
-            capture_output=True,
+            # Not pipes: the postmaster pg_ctl starts keeps them open, so reading
+            # them to the end would wait as long as the server runs.
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             user=self._user,
             cwd="/",
             timeout=120,
