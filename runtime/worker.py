@@ -141,9 +141,11 @@ class AgentWorker:
             started: list[WaitingCommand] = []
             try:
                 await self.journal.write(lambda a: started.append(a.start_turn()))
-            except (DomainError, ValueError):  # deleted, or its queue dropped, meanwhile
-                self._turn_done.set()
-                return
+            except Exception as error:
+                self._turn_done.set()  # no turn started
+                if isinstance(error, DomainError | ValueError):
+                    return  # deleted, or its waiting commands dropped, meanwhile
+                raise
             try:
                 await self._connect()
             except Exception as error:

@@ -37,6 +37,7 @@ def write_history(
             saved += 1
             for t in range(turns):
                 agent.command(f"task {t} for agent{a}")
+                agent.start_turn()  # as the runtime does: one turn per command
                 agent.emit_thinking("thinking about it")
                 agent.emit_text(f"working on task {t}")
                 agent.request_tool_use(f"tu{t}", "Write", {"file_path": f"f{t}.py"})
@@ -50,7 +51,7 @@ def write_history(
                     claude_session_id=f"c-{s}-{a}",
                     is_error=rng.random() < 0.1,
                 )
-                saved += 7
+                saved += 8
             app.save(agent)
         if s % 2:
             app.delete_agent(session.id, "agent0", "not needed")
