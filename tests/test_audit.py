@@ -68,6 +68,7 @@ def log(database_url: str) -> AuditLog:
         app.create_agent(one.id, "Alice")
         app.command_agent(one.id, "alice", "do it")
         alice = app.find_agent(one.id, "alice")
+        alice.start_turn()  # the worker starts the waiting command's turn
         alice.request_tool_use("t1", "Write", {"file_path": "x.py"})
         alice.complete_tool_use("t1", "Write", "written")
         alice.request_tool_use("t2", "Bash", {"command": "ls"})
@@ -85,6 +86,7 @@ def log(database_url: str) -> AuditLog:
         app.create_agent(two.id, "alice")
         app.command_agent(two.id, "alice", "take notes")
         other = app.find_agent(two.id, "alice")
+        other.start_turn()  # the worker starts the waiting command's turn
         other.request_tool_use("o1", "Read", {"file_path": "notes.md"})
         other.complete_tool_use("o1", "Read", "notes")
         other.record_file_change("notes.md", "modified", "-a\n+b")
@@ -104,6 +106,7 @@ def log(database_url: str) -> AuditLog:
         app.create_agent(one.id, "bob")
         app.command_agent(one.id, "bob", "fix it")
         bob = app.find_agent(one.id, "bob")
+        bob.start_turn()  # the worker starts the waiting command's turn
         bob.request_tool_use("b1", "Read", {"file_path": "missing.py"})
         bob.complete_tool_use("b1", "Read", "no such file", is_error=True)
         bob.record_file_change("src/y.py", "modified", "-y\n+z")
