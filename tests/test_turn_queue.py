@@ -134,6 +134,20 @@ async def test_a_delete_drops_the_waiting_commands_and_says_which(system: System
     assert ran == [(0,)]
 
 
+async def test_a_spent_budget_drops_the_waiting_commands(system: System) -> None:
+    session = await asyncio.to_thread(system.app.start_session, "budget", str(system.config.cwd))
+    await asyncio.to_thread(system.app.create_agent, session.id, "sam", budget_usd=0.01)
+    tasks = [await command(system, session.id, f"say: {word}") for word in WORDS]
+    (dropped,) = await until(
+        system,
+        "SELECT payload->'dropped' FROM events WHERE event_type = 'AgentStatusChanged' "
+        "AND jsonb_array_length(payload->'dropped') > 0",
+    )
+    assert dropped[0] == tasks[1:]  # the first turn spent the budget; the rest never ran
+    assert await turns(system, 1) == tasks[:1]
+    await until(system, "SELECT count(*) FROM agents WHERE queued = 0 AND status <> 'queued'")
+
+
 async def test_commands_a_crash_left_waiting_run_after_the_restart(
     database_url: str, tmp_path: Path
 ) -> None:
