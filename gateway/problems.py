@@ -6,7 +6,9 @@ import logging
 from typing import Any
 
 import msgspec
+import psycopg
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +18,7 @@ from domain import errors
 from runtime.templates import UnknownTemplate
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_S = 1
 
 STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.SessionNotFound: 404,
@@ -112,6 +115,20 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     return problem_response(422, f"invalid request body: {exc}")
 
 
+async def on_database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database is unreachable (a restart, an outage): neither podium's fault nor
+    the client's, so 503 with Retry-After; a command may be retried with the same
+    Idempotency-Key. (psycopg_pool's PoolTimeout is an OperationalError too.) Other
+    database errors stay 500s: they are bugs."""
+    reason = " ".join(str(exc).split())
+    log.warning(
+        "the database is unavailable for %s %s: %s", request.method, request.url.path, reason
+    )
+    response = problem_response(503, "the database is unavailable; retry in a moment")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(500, "podium hit an unexpected error; it is in the server log")
@@ -124,5 +141,7 @@ HANDLERS: dict[Any, Any] = {
     IntegrityError: on_write_conflict,
     UnknownTemplate: on_unknown_template,
     msgspec.ValidationError: on_validation_error,
+    psycopg.OperationalError: on_database_unavailable,
+    StoreOperationalError: on_database_unavailable,
     Exception: on_unexpected,
 }
