@@ -38,7 +38,7 @@ import httpx
 import psycopg
 from _database import percentile, print_result, rounded
 from _processes import PodiumProcess, ScratchPostgres
-from _soak_checks import ENDS_A_TURN, Verdict, judge, per_task
+from _soak_checks import Verdict, finished, judge
 from _sse_viewers import StreamReport, Viewer, check_stream
 
 from gateway.loop import run as run_event_loop
@@ -253,7 +253,7 @@ class Soak:
         tasks = set(self.ledger.tasks.values())
         while True:
             with psycopg.connect(self.postgres.url) as conn:
-                ended = set(per_task(conn, ENDS_A_TURN))
+                ended = finished(conn)
                 row = conn.execute("SELECT max(notification_id) FROM podium_events").fetchone()
             head = int(row[0]) if row and row[0] else 0
             if tasks <= ended and all(v.last_id >= head for v in self.viewers):
