@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -21,7 +22,7 @@ from uuid import UUID
 import psycopg
 
 from domain.errors import DomainError
-from gateway.audit import AuditError, list_queries, parse_params, run_named, run_sql
+from gateway.audit import AuditError, AuditRefused, list_queries, parse_params, run_named, run_sql
 from gateway.database import DatabaseUnavailable, default_data_dir, open_database
 from gateway.loop import run as run_event_loop
 from gateway.output import Format, print_result
@@ -137,6 +138,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         data_dir=data_dir,
         demo=demo,
         max_agents=args.max_agents,
+        allowed_domains=_allowed_domains(args.allow_domain),
     )
     options = ServeOptions(
         host=args.host,
@@ -190,6 +192,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(),
         demo=demo,
         max_agents=args.max_agents,
+        allowed_domains=_allowed_domains(args.allow_domain),
     )
     print(_mode_line(demo), file=sys.stderr)
     messages = args.messages or typed_messages()
@@ -210,6 +213,19 @@ def _mode_line(demo: bool) -> str:
             "(set ANTHROPIC_API_KEY for real work)"
         )
     return "podium: agents use the Anthropic API as your environment configures it"
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*")
+
+
+def _allowed_domains(hosts: list[str]) -> tuple[str, ...]:
+    for host in hosts:
+        if len(host) > 253 or not _DOMAIN.fullmatch(host):
+            raise UsageError(
+                f"--allow-domain expects a host name such as example.com, not {host!r}"
+            )
+    return tuple(hosts)
 
 
 def _session_id(text: str | None) -> UUID | None:
@@ -247,6 +263,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 # --- parser -----------------------------------------------------------------
+
+
+def _agent_options(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that run agents (up, chat)."""
+    p.add_argument("--demo", action="store_true", help="use the model double even with an API key")
+    p.add_argument("--max-agents", type=int, default=8, help="agents working at once; more wait")
+    p.add_argument(
+        "--allow-domain",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host agents' Bash may reach through the sandbox (repeatable; *.example.com "
+        "for its subdomains; default: none in real mode, the model double in demo mode)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -299,8 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=9403, help="port (default 9403)")
     p.add_argument("--cwd", default=".", help="working directory for new sessions (default: here)")
     p.add_argument("--session", help="resume this session (its id)")
-    p.add_argument("--demo", action="store_true", help="use the model double even with an API key")
-    p.add_argument("--max-agents", type=int, default=8, help="agents working at once; more wait")
+    _agent_options(p)
     p.add_argument(
         "--token",
         help="require this token (default $PODIUM_TOKEN; generated when reachable beyond "
@@ -329,8 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--session", help="continue this session (its id)")
     p.add_argument("--cwd", default=".", help="the session's working directory (default: here)")
-    p.add_argument("--demo", action="store_true", help="use the model double even with an API key")
-    p.add_argument("--max-agents", type=int, default=8, help="agents working at once; more wait")
+    _agent_options(p)
     p.add_argument("--no-wait", action="store_true", help="do not wait for agents to finish")
     p.set_defaults(handler=cmd_chat)
 
@@ -372,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, UnknownReadModel, AuditError) as error:
         print(f"podium {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (DatabaseUnavailable, RebuildInProgress, DomainError) as error:
+    except (DatabaseUnavailable, RebuildInProgress, DomainError, AuditRefused) as error:
         print(f"podium {args.command}: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     except psycopg.Error as error:

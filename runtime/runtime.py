@@ -24,6 +24,7 @@ from domain import agent as a
 from domain import session as s
 from domain.application import Podium
 from domain.codec import decode_state, event_class
+from domain.pool_checks import sweep_dead_async_connections
 from projections.following import keep_following, listening
 from runtime.claims import CommandClaims
 from runtime.confinement import check_directory
@@ -48,14 +49,8 @@ class Runtime:
         self.conninfo = conninfo
         self.settings = settings
         self.live = live or NoViewers()
-        # Checked before each use: after a PostgreSQL restart no dead connection is handed out.
-        self.pool = AsyncConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=8,
-            open=False,
-            check=AsyncConnectionPool.check_connection,
-        )
+        self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=8, open=False)
+        sweep_dead_async_connections(self.pool)  # no dead connection after a PostgreSQL restart
         self.reads = ReadModels(self.pool)
         self.claims = CommandClaims(conninfo)
         self.slots = asyncio.Semaphore(settings.max_agents)

@@ -46,6 +46,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
+from domain.pool_checks import sweep_dead_async_connections
+
 MAIN = ""
 """The ``subpath`` column's value for a session's main transcript."""
 
@@ -133,6 +135,7 @@ class PostgresSessionStore(SessionStore):
         ``max_size``, ``name``…). ``close()`` closes this pool.
         """
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(conninfo, open=False, **pool_kwargs)
+        sweep_dead_async_connections(pool)  # no dead connection after a PostgreSQL restart
         # Waiting for the first connections surfaces a bad conninfo here,
         # not in the middle of an agent's turn.
         await pool.open(wait=True)

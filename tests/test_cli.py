@@ -161,3 +161,11 @@ def test_rebuild_usage_errors(database_url):
     assert unknown.returncode == 2 and "unknown read model agentz" in unknown.stderr
     neither = podium("rebuild", database_url=database_url)
     assert neither.returncode == 2 and "--all" in neither.stderr
+
+
+@pytest.mark.parametrize("command", ["up", "chat"])
+@pytest.mark.parametrize("host", ["bad host", "http://example.com", "a..b", ""])
+def test_an_allowed_domain_that_is_no_host_is_a_usage_error(command, host):
+    done = podium(command, "--allow-domain", host, timeout=60)
+    assert done.returncode == 2 and "--allow-domain expects a host" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
