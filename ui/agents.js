@@ -1,5 +1,6 @@
-// The agents sidebar: each agent's status (with a live indicator), model,
-// tokens, cost and current task, as of the shown moment.
+// The agents sidebar: each agent's status (with a live indicator) and how
+// many of its commands wait, model, tokens, cost and current task, as of the
+// shown moment.
 //
 // Cards are kept and updated in place, keyed by agent id, so a working
 // agent's pulse runs smoothly while events stream in.
@@ -7,7 +8,13 @@
 import { agentList } from "./reducer.js";
 import { h, usd, tokens } from "./format.js";
 
-const STATUS_LABELS = { hibernating: "hibernating ☾", queued: "queued…" };
+const STATUS_LABELS = { hibernating: "hibernating ☾" };
+
+/** What a card says of an agent's status: "working · 2 waiting". */
+export function statusLabel(agent) {
+  const label = STATUS_LABELS[agent.status] ?? agent.status;
+  return agent.queued ? `${label} · ${agent.queued} waiting` : label;
+}
 
 export class AgentsPanel {
   /**
@@ -81,7 +88,7 @@ export class AgentsPanel {
     const { card, fields } = entry;
     card.dataset.status = agent.status;
     fields.name.textContent = agent.name;
-    fields.status.textContent = STATUS_LABELS[agent.status] ?? agent.status;
+    fields.status.textContent = statusLabel(agent);
     fields.model.textContent = agent.template ? `${agent.model} · ${agent.template}` : agent.model;
     fields.task.textContent = agent.current_task ? `task: ${agent.current_task}` : "no task yet";
     fields.tool.textContent = agent.current_tool ? `▸ ${agent.current_tool}` : "";

@@ -73,6 +73,7 @@ function newAgent(event) {
     template: p.template ?? null,
     status: "idle",
     current_task: null,
+    queued: 0, // commands waiting for their turn
     current_tool: null, // the tool in flight, e.g. "Write hello.py"
     input_tokens: 0,
     output_tokens: 0,
@@ -152,14 +153,28 @@ const SESSION_FOLDS = {
   }),
 };
 
+// A command waits for the agent's earlier ones; one recorded before the queue
+// existed (queued false) began its turn at once.
+function commanded(agent, p) {
+  if (!p.queued) return { status: "working", current_task: p.task };
+  return { queued: agent.queued + 1, status: agent.status === "working" ? "working" : "queued" };
+}
+
+// A change may start the first waiting command's turn (`started`, with its
+// task) or give up waiting ones (`dropped`, their tasks).
+function statusChanged(agent, p) {
+  const left = agent.queued - (p.started ? 1 : 0) - (p.dropped?.length ?? 0);
+  const change = { status: p.status, queued: Math.max(left, 0) };
+  return p.started ? { ...change, current_task: p.task } : change;
+}
+
 const AGENT_FOLDS = {
   AgentCreated: (state, e) => ({
     ...state,
     agents: { ...state.agents, [e.stream_id]: newAgent(e) },
   }),
-  AgentCommanded: (state, e) =>
-    updateAgent(state, e, () => ({ status: "working", current_task: e.payload.task })),
-  AgentStatusChanged: (state, e) => updateAgent(state, e, () => ({ status: e.payload.status })),
+  AgentCommanded: (state, e) => updateAgent(state, e, (agent) => commanded(agent, e.payload)),
+  AgentStatusChanged: (state, e) => updateAgent(state, e, (agent) => statusChanged(agent, e.payload)),
   ToolUseRequested: (state, e) =>
     updateAgent(state, e, (agent) => ({
       tool_uses: agent.tool_uses + 1,
@@ -189,7 +204,7 @@ function turnCompleted(state, e) {
     cost_usd: agent.cost_usd + (e.payload.cost_usd ?? 0),
     turns: agent.turns + 1,
     current_tool: null,
-    status: agent.status === "working" ? "idle" : agent.status,
+    status: agent.status === "working" ? (agent.queued ? "queued" : "idle") : agent.status,
   }));
   return { ...next, totals };
 }

@@ -82,3 +82,54 @@ test("an answer cut short shows in the chat, and a new message resumes the sessi
   assert.equal(resumed.session.status, "active");
   assert.equal(resumed.session.busy, true);
 });
+
+// The runtime's event mix: commands wait in the agent's queue, and the worker
+// starts each one's turn (or drops the waiting ones), as projections/
+// read_models/agents.py folds them.
+const BOB = "a-2";
+const bob = (type, payload) => event(type, payload, { stream: BOB, agent: "bob" });
+const commanded = (task) => bob("AgentCommanded", { command: task, task, source: "user", queued: true });
+const started = (task) =>
+  bob("AgentStatusChanged", { status: "working", reason: "started", task, started: true, dropped: [] });
+const bobCreated = bob("AgentCreated", { name: "bob", model: "claude-sonnet-4-5", template: null });
+
+test("commands wait their turn: the count and the task follow the started turns", () => {
+  const steps = [
+    [bobCreated, "idle", null, 0],
+    [commanded("one"), "queued", null, 1],
+    [commanded("two"), "queued", null, 2],
+    [started("one"), "working", "one", 1],
+    [commanded("three"), "working", "one", 2],
+    [bob("TurnCompleted", { usage: usage(1, 1), cost_usd: 0.01 }), "queued", "one", 2],
+    [started("two"), "working", "two", 1],
+    [bob("TurnCompleted", { usage: usage(1, 1), cost_usd: 0.01 }), "queued", "two", 1],
+    [started("three"), "working", "three", 0],
+    [bob("TurnCompleted", { usage: usage(1, 1), cost_usd: 0.01 }), "idle", "three", 0],
+  ];
+  let state = initialState();
+  for (const [e, status, task, queued] of steps) {
+    state = reduce(state, e);
+    const { status: s, current_task: t, queued: q } = state.agents[BOB];
+    assert.deepEqual([e.type, s, t, q], [e.type, status, task, queued]);
+  }
+});
+
+test("dropped commands leave the count, and the status is the change's", () => {
+  const dropped = (status, tasks) =>
+    bob("AgentStatusChanged", { status, reason: "dropped", task: "one", started: false, dropped: tasks });
+  const state = [
+    bobCreated, commanded("one"), commanded("two"), commanded("three"), started("one"),
+    dropped("working", ["two", "three"]),
+  ].reduce(reduce, initialState());
+  assert.deepEqual([state.agents[BOB].status, state.agents[BOB].queued], ["working", 0]);
+  const waiting = [bobCreated, commanded("one"), commanded("two"), dropped("idle", ["one", "two"])]
+    .reduce(reduce, initialState());
+  assert.deepEqual([waiting.agents[BOB].status, waiting.agents[BOB].queued], ["idle", 0]);
+});
+
+test("a command recorded before the queue existed (queued false) started its turn at once", () => {
+  const state = [bobCreated, bob("AgentCommanded", { command: "old", task: "old", source: "user", queued: false })]
+    .reduce(reduce, initialState());
+  const { status, current_task, queued } = state.agents[BOB];
+  assert.deepEqual([status, current_task, queued], ["working", "old", 0]);
+});
