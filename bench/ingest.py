@@ -11,7 +11,7 @@ request handlers do). Then, in the same database, the same rows (byte for
 byte: read back from the store) are COPYed into a table shaped like the
 store, as the ceiling PostgreSQL offers on this machine.
 
-    .venv/bin/python bench/ingest.py [--writers 16] [--events 200000] [--per-save 8]
+    .venv/bin/python bench/ingest.py [--writers 16] [--events 200000] [--per-save 9]
                                      [--threads] [--copy-runs 3]
 
 The last line of output is one JSON object. The writers, the committer and
@@ -67,6 +67,10 @@ def _command(agent: Agent, n: int) -> None:
     agent.command(f"Fix the header folding bug, step {n}")
 
 
+def _started(agent: Agent, n: int) -> None:
+    agent.start_turn()  # as the runtime's worker does: the command waits no longer
+
+
 def _thinking(agent: Agent, n: int) -> None:
     agent.emit_thinking(THINKING)
 
@@ -111,6 +115,7 @@ def _turn_completed(agent: Agent, n: int) -> None:
 # One agent turn, in order; writers cycle through it, --per-save events per save.
 TURN: tuple[Callable[[Agent, int], None], ...] = (
     _command,
+    _started,
     _thinking,
     _text,
     _tool_requested,
@@ -119,6 +124,11 @@ TURN: tuple[Callable[[Agent, int], None], ...] = (
     _text,
     _turn_completed,
 )
+
+
+def turn_steps() -> str:
+    """The turn's events, as the workload line names them: 'command, started, ...'."""
+    return ", ".join(step.__name__.strip("_").replace("_", " ") for step in TURN)
 
 
 @dataclass
@@ -350,8 +360,8 @@ def main() -> None:
     parser.add_argument(
         "--per-save",
         type=int,
-        default=8,
-        help="events per app.save call (default 8: one agent turn)",
+        default=len(TURN),
+        help=f"events per app.save call (default {len(TURN)}: one agent turn)",
     )
     parser.add_argument(
         "--copy-runs",
@@ -368,8 +378,7 @@ def main() -> None:
         print(
             f"workload: {args.writers} writers ({'threads' if args.threads else 'asyncio tasks'}), "
             f"each its own agent; {saves:,} saves each of "
-            f"{args.per_save} events (a turn: command, thinking, text, tool requested, "
-            f"file changed, tool completed, text, turn completed), {events:,} events in all"
+            f"{args.per_save} events (a turn: {turn_steps()}), {events:,} events in all"
         )
         seconds, latencies, stats, cpu = run_writers(
             conninfo, args.writers, saves, args.per_save, args.threads

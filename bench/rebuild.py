@@ -206,6 +206,7 @@ class LogBuilder:
         """One turn of an agent; returns the agent (a new incarnation if it was deleted)."""
         rng, t = self.rng, self.texts
         agent.command(rng.choice(t.short))
+        agent.start_turn()  # as the runtime's worker does: the command waits no longer
         agent.emit_thinking(rng.choice(t.long))
         agent.emit_text(rng.choice(t.medium))
         for _ in range(rng.randint(1, 6)):
