@@ -14,7 +14,8 @@ import sql as sql_files
 from projections.log import Connection
 
 AUDIT_ROLE = "podium_audit"
-LOG_RELATIONS = ("podium_events", "events")  # the event table and its audit view
+# The event table, its audit view, and the events the read models skipped as poison.
+LOG_RELATIONS = ("podium_events", "events", "projection_faults")
 
 
 def create_audit_role(conn: Connection) -> None:

@@ -30,6 +30,7 @@ from gateway.audit import (
     run_sql,
 )
 from gateway.output import format_table, print_result
+from projections.audit_role import LOG_RELATIONS
 from projections.read_models import NAMES
 from projections.rebuild import rebuild
 
@@ -720,7 +721,7 @@ def test_audit_sql_runs_as_the_audit_role(log: AuditLog) -> None:
 
 
 def test_the_log_and_every_read_model_are_readable(log: AuditLog) -> None:
-    for relation in ("podium_events", "events", *NAMES):
+    for relation in (*LOG_RELATIONS, *NAMES):
         assert len(run_sql(log.url, f"SELECT count(*) FROM {relation}").rows) == 1
 
 
