@@ -2,7 +2,8 @@
 
 ``DATABASE_URL`` (or ``--database-url``) selects a server. Without one,
 podium starts PostgreSQL from the ``pgserver`` wheel in a data folder and
-stops it when the last podium process using that folder exits.
+stops it when the last podium process using that folder exits, or, when that
+one was killed (-9), a second later (gateway/embedded_watchdog.py).
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
         data_dir.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
         forget_dead_users(server)
+        if os.name == "posix":
+            from gateway.embedded_watchdog import start_watchdog
+
+            start_watchdog(server.pgdata)
     except Exception as error:
         raise DatabaseUnavailable(
             f"cannot start the embedded PostgreSQL in {data_dir}: {error}"

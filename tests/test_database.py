@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,26 +66,39 @@ def handle_pids(pgdata: Path) -> list[int]:
     return list(json.loads(path.read_text())) if path.exists() else []
 
 
-def test_the_embedded_server_stops_after_a_kill_9(data_dir: Path) -> None:
-    pgdata = data_dir / "pgdata"
+def _follow(data_dir: Path) -> subprocess.Popen[bytes]:
+    """`podium events --follow` on the embedded server, once it is using it."""
     follower = subprocess.Popen(
         [PODIUM, "events", "--follow"],
         env=podium_env(data_dir),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    try:
-        until(lambda: follower.pid in handle_pids(pgdata) and postgres_processes(pgdata))
-    finally:
-        follower.send_signal(signal.SIGKILL)
-        follower.wait()
-    assert postgres_processes(pgdata), "killed with -9, podium left the server running"
+    pgdata = data_dir / "pgdata"
+    until(lambda: follower.pid in handle_pids(pgdata) and postgres_processes(pgdata))
+    return follower
 
-    done = subprocess.run(
-        [PODIUM, "migrate"], env=podium_env(data_dir), capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
 
+def _kill_9(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def test_the_embedded_server_stops_after_its_last_user_is_killed_with_9(data_dir: Path) -> None:
+    pgdata = data_dir / "pgdata"
+    _kill_9(_follow(data_dir))
+    until(lambda: postgres_processes(pgdata) == [], timeout=30)  # the watchdog stopped it
+    assert handle_pids(pgdata) == []
+
+
+def test_a_user_killed_with_9_does_not_keep_the_server_running(data_dir: Path) -> None:
+    pgdata = data_dir / "pgdata"
+    survivor = _follow(data_dir)
+    _kill_9(_follow(data_dir))
+    time.sleep(2)  # the watchdog's rounds: the survivor still uses the server
+    assert postgres_processes(pgdata), "the server stopped under a live podium"
+    survivor.send_signal(signal.SIGTERM)  # a clean stop of the last one stops the server
+    assert survivor.wait(timeout=60) == 0
     assert postgres_processes(pgdata) == []
     assert handle_pids(pgdata) == []
 
