@@ -18,6 +18,7 @@ from uuid import UUID
 from domain.agent_payloads import (
     AgentCommandedV1,
     AgentCommandedV2,
+    AgentCommandedV3,
     AgentCreatedV1,
     AgentCreatedV2,
     AgentDeletedV1,
@@ -55,6 +56,7 @@ __all__ = [
     "AgentCommanded",
     "AgentCommandedV1",
     "AgentCommandedV2",
+    "AgentCommandedV3",
     "AgentCreated",
     "AgentCreatedV1",
     "AgentCreatedV2",
@@ -156,6 +158,7 @@ class Agent(PodiumAggregate):
     permission_mode: str
     waiting: tuple[WaitingCommand, ...]  # in order; the first runs next
     tasks: set[str]  # every task the agent was given
+    requests: dict[str, str]  # Idempotency-Key of a request that gave a command: its task
 
     def __init__(self, payload: AgentCreatedV2) -> None:
         self.session_id = payload.session_id
@@ -176,6 +179,7 @@ class Agent(PodiumAggregate):
         self.budget_usd = payload.budget_usd
         self.waiting = ()
         self.tasks = set()
+        self.requests = {}
 
     @classmethod
     def create(
@@ -226,8 +230,14 @@ class Agent(PodiumAggregate):
         if self.is_deleted:
             raise AgentIsDeleted(self.name)
 
-    def command(self, command: str, source: str = "orchestrator") -> str:
-        """Give the agent a task; returns the task's slug."""
+    def command(
+        self, command: str, source: str = "orchestrator", request: str | None = None
+    ) -> str:
+        """Give the agent a task; returns the task's slug. A ``request`` (an
+        Idempotency-Key) that already gave this agent a command gets that
+        command's task again, and nothing new happens."""
+        if request is not None and request in self.requests:
+            return self.requests[request]
         self._check_alive()
         if not command.strip():
             raise EmptyText("a command")
@@ -235,7 +245,7 @@ class Agent(PodiumAggregate):
             assert self.budget_usd is not None
             raise BudgetExhausted(self.name, self.budget_usd, self.cost_usd)
         task = unique_task(task_slug(command), self.tasks)
-        payload = AgentCommandedV2(command=command, task=task, source=source)
+        payload = AgentCommandedV3(command=command, task=task, source=source, request=request)
         self.trigger_event(AgentCommanded, payload=payload)
         return task
 
@@ -368,12 +378,14 @@ class AgentCreated(PodiumCreated):
 
 @dataclass(frozen=True)
 class AgentCommanded(PodiumEvent):
-    payload: AgentCommandedV2
-    previous_payloads = (AgentCommandedV1,)
+    payload: AgentCommandedV3
+    previous_payloads = (AgentCommandedV1, AgentCommandedV2)
 
     def apply(self, agent: Agent) -> None:
         p = self.payload
         agent.tasks.add(p.task)
+        if p.request is not None:
+            agent.requests[p.request] = p.task
         if not p.queued:  # a V1 command: its turn began at once
             agent.task = p.task
             agent.status = "working"

@@ -65,6 +65,20 @@ class AgentCommandedV2(AgentCommandedV1, frozen=True, tag=2):
 
     queued: bool = True
 
+    def upcast(self) -> AgentCommandedV3:
+        return AgentCommandedV3(
+            command=self.command, task=self.task, source=self.source, queued=self.queued
+        )
+
+
+class AgentCommandedV3(AgentCommandedV2, frozen=True, tag=3):
+    """``request``: the Idempotency-Key of the HTTP request that gave the
+    command, if any. The log itself then says whether that request's command
+    was given, so a retry that takes over a claim cut short finds it here
+    instead of giving it again (gateway/idempotency.py)."""
+
+    request: str | None = None
+
     def upcast(self) -> NoReturn:
         raise NotImplementedError(f"{type(self).__name__} is the latest version")
 

@@ -242,10 +242,15 @@ class Podium(Application[UUID]):
         return agent
 
     def command_agent(
-        self, session_id: UUID, name: str, command: str, source: str = "orchestrator"
+        self,
+        session_id: UUID,
+        name: str,
+        command: str,
+        source: str = "orchestrator",
+        request: str | None = None,
     ) -> str:
         def command_it(agent: Agent) -> str:
-            return agent.command(command, source=source)
+            return agent.command(command, source=source, request=request)
 
         return self._decide(lambda: self.find_agent(session_id, name), command_it)
 

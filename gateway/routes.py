@@ -117,7 +117,8 @@ class Routes:
     async def command_agent(self, request: Request) -> Response:
         team = await self._team(request)
         body = await read_body(request, NewCommand)
-        task = await team.command(request.path_params["name"], body.command, "user")
+        key = request.headers.get("idempotency-key")  # checked by gateway.idempotency
+        task = await team.command(request.path_params["name"], body.command, "user", key)
         return json({"task": task}, status=202)
 
     async def interrupt_agent(self, request: Request) -> Response:

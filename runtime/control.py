@@ -61,15 +61,18 @@ class SessionTeam:
         made_from = f" from the {template} template" if template else ""
         return f"Created agent {agent.name} ({agent.model}){made_from}, working in {self.cwd}."
 
-    async def command(self, name: str, command: str, source: str) -> str:
-        """Give an agent a task (refused once the session's budget is spent); its slug."""
+    async def command(
+        self, name: str, command: str, source: str, request: str | None = None
+    ) -> str:
+        """Give an agent a task (refused once the session's budget is spent); its slug.
+        ``request``: the Idempotency-Key that asked for it (see Agent.command)."""
         session = await asyncio.to_thread(self.app.get_session, self.session_id)
         if session.budget_usd is not None:
             spent = await self.reads.session_spend(self.session_id)
             if spent >= session.budget_usd:
                 raise BudgetExhausted("this session", session.budget_usd, spent)
         return await asyncio.to_thread(
-            self.app.command_agent, self.session_id, name, command, source
+            self.app.command_agent, self.session_id, name, command, source, request
         )
 
     async def command_agent(self, name: str, command: str) -> str:

@@ -148,7 +148,7 @@ def test_a_v1_payload_is_read_as_v2_and_history_is_not_rewritten(app, database_u
             "SELECT version, payload->>'v' FROM events WHERE stream_id = %s ORDER BY version",
             (agent_id,),
         ).fetchall()
-    assert versions == [(1, "1"), (2, "2")]  # AgentCommanded is at v2 (queued commands)
+    assert versions == [(1, "1"), (2, "3")]  # AgentCommanded is at v3 (its Idempotency-Key)
     assert app.find_agent(session.id, "old").id == agent_id
 
 
