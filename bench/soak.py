@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import psycopg
 from _database import percentile, print_result, rounded
-from _processes import PodiumProcess, ScratchPostgres
+from _processes import OwnPostgres, PodiumProcess, ShutdownMode
 from _soak_checks import Verdict, finished, judge
 from _sse_viewers import StreamReport, Viewer, check_stream
 
@@ -71,7 +71,7 @@ class Soak:
     def __init__(self, folder: Path, seed: int) -> None:
         self.rng = random.Random(seed)
         self.folder = folder
-        self.postgres = ScratchPostgres(folder)
+        self.postgres = OwnPostgres(folder)
         self.double = ModelDouble(keep_requests=1000)
         self.ledger = Ledger()
         self.stop = asyncio.Event()
@@ -130,12 +130,12 @@ class Soak:
         await asyncio.to_thread(self.podium.start)
         return "kill -9 podium, started again"
 
-    async def restart_postgres(self, mode: str) -> str:
+    async def restart_postgres(self, mode: ShutdownMode) -> str:
         await asyncio.to_thread(self.postgres.restart, mode)
         return f"pg_ctl restart -m {mode}"
 
     async def terminate_backends(self) -> str:
-        with psycopg.connect(self.postgres.url, autocommit=True) as conn:
+        with psycopg.connect(self.postgres.url(), autocommit=True) as conn:
             cut = conn.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
@@ -202,7 +202,7 @@ class Soak:
         env = {
             **os.environ,
             **cli_env(self.double, home),
-            "DATABASE_URL": self.postgres.url,
+            "DATABASE_URL": self.postgres.url(),
             "PODIUM_DATA_DIR": str(self.folder / "data"),
         }
         self.podium = PodiumProcess(self.folder, env)
@@ -216,7 +216,7 @@ class Soak:
                 f"/api/sessions/{self.session}/agents", {"name": f"agent{n}"}, str(uuid.uuid4())
             )
             assert made is not None and made.is_success, made and made.text
-        with psycopg.connect(self.postgres.url) as conn:
+        with psycopg.connect(self.postgres.url()) as conn:
             row = conn.execute("SELECT max(notification_id) FROM podium_events").fetchone()
         start = int(row[0]) if row and row[0] else 0
         host, port = "127.0.0.1", self.podium.port
@@ -252,7 +252,7 @@ class Soak:
         deadline = time.monotonic() + timeout
         tasks = set(self.ledger.tasks.values())
         while True:
-            with psycopg.connect(self.postgres.url) as conn:
+            with psycopg.connect(self.postgres.url()) as conn:
                 ended = finished(conn)
                 row = conn.execute("SELECT max(notification_id) FROM podium_events").fetchone()
             head = int(row[0]) if row and row[0] else 0
@@ -266,7 +266,7 @@ class Soak:
     def judge(self, start: int, until: int) -> Verdict:
         """The verdict on the log up to ``until``, where every viewer was when they stopped."""
         report = StreamReport()
-        with psycopg.connect(self.postgres.url) as conn:
+        with psycopg.connect(self.postgres.url()) as conn:
             expected = [
                 row[0]
                 for row in conn.execute(
@@ -278,7 +278,7 @@ class Soak:
         for n, viewer in enumerate(self.viewers):
             seen = [nid for nid in viewer.ids if nid <= until]
             report.add(f"viewer {n}", check_stream(expected, seen))
-        return judge(self.postgres.url, self.ledger.tasks, report)
+        return judge(self.postgres.url(), self.ledger.tasks, report)
 
 
 def main() -> None:

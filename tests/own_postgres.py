@@ -1,4 +1,4 @@
-"""A PostgreSQL server of a test's own, from pgserver's binaries, that it may restart.
+"""A PostgreSQL server of one's own (a test's, the soak's), from pgserver's binaries, to restart.
 
 The shared test server (DATABASE_URL, or conftest's embedded one) must never be
 stopped under other tests; a test that restarts or kills PostgreSQL starts one
@@ -47,6 +47,7 @@ class OwnPostgres:
         self.pgdata.mkdir(parents=True)
         if self.user is not None:
             entry = ensure_user_exists(self.user)
+            assert entry is not None  # it creates the user when there is none
             ensure_prefix_permissions(self.pgdata)
             os.chown(folder, entry.pw_uid, entry.pw_gid)
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
