@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -88,6 +89,32 @@ def test_direct_agent_commands_and_idempotency(client: httpx.Client) -> None:
     assert deleted.status_code == 202
     refused = client.post(f"/api/sessions/{session}/agents/bob/commands", json={"command": "x"})
     assert refused.status_code == 409
+
+
+def test_the_agents_answer_says_how_many_commands_wait(client: httpx.Client) -> None:
+    session = new_session(client)
+    assert client.post(f"/api/sessions/{session}/agents", json={"name": "sam"}).status_code == 201
+    commands = ["take the slow road", "note one", "note two", "note three", "note four"]
+    for command in commands:  # the first streams slowly: the others wait behind it
+        sent = client.post(
+            f"/api/sessions/{session}/agents/sam/commands", json={"command": command}
+        )
+        assert sent.status_code == 202, sent.text
+
+    def sam() -> dict[str, Any]:
+        (found,) = client.get(f"/api/sessions/{session}/agents").json()["agents"]
+        assert "queued" in found, found
+        return dict(found)
+
+    seen = [sam()]
+
+    def done() -> bool:
+        seen.append(sam())
+        return (seen[-1]["turns"], seen[-1]["status"]) == (len(commands), "idle")
+
+    until(done)
+    assert ("working", 4) in [(s["status"], s["queued"]) for s in seen]
+    assert seen[-1]["queued"] == 0
 
 
 def sse_ids(served: Served, session: str, last_id: int | None, count: int) -> list[int]:

@@ -10,17 +10,14 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
-import httpx
 import msgspec
 import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain import agent as a
 from domain.application import Podium
-from gateway.serve import ServeOptions, running_gateway
 from gateway.system import System
 from runtime.control import SessionTeam
 from runtime.tools import ManagementTools
@@ -91,40 +88,6 @@ async def test_five_commands_in_a_row_are_five_turns_in_order(system: System) ->
     )
     assert [task for (task,) in starts] == tasks
     await until(system, "SELECT count(*) FROM agents WHERE status = 'idle' AND queued = 0")
-
-
-async def test_the_api_shows_how_many_commands_wait(database_url: str, tmp_path: Path) -> None:
-    options = ServeOptions(
-        host="127.0.0.1",
-        port=0,
-        token=None,
-        session_id=None,
-        broadcast_url="memory://",
-        log_dir=tmp_path / "logs",
-    )
-    async with (
-        running_gateway(shell_config(database_url, tmp_path), options) as running,
-        httpx.AsyncClient(base_url=running.url, timeout=30) as http,
-    ):
-        session_id = await agent(running.system)
-        await slow_then_four(running.system, session_id)
-
-        async def sam() -> Any:  # an agent row, as JSON
-            answer = await http.get(f"/api/sessions/{session_id}/agents")
-            assert answer.status_code == 200, answer.text
-            (found,) = answer.json()["agents"]
-            assert "queued" in found, found
-            return found
-
-        seen = [await sam()]
-        async with asyncio.timeout(90):  # until the fifth turn is over
-            while (seen[-1]["turns"], seen[-1]["status"]) != (5, "idle"):
-                await asyncio.sleep(0.2)
-                seen.append(await sam())
-        assert {"status": "working", "queued": 4} in [
-            {"status": s["status"], "queued": s["queued"]} for s in seen
-        ]
-        assert seen[-1]["queued"] == 0
 
 
 async def test_an_interrupt_ends_the_current_turn_and_the_waiting_commands_run(
