@@ -4,6 +4,9 @@ and a command is never given twice."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
 import httpx
 import psycopg
 import pytest
@@ -13,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domain.application import Podium
 from gateway.idempotency import TAKE_OVER_AFTER_S, idempotent
 from gateway.problems import HANDLERS
 
@@ -147,3 +151,22 @@ def test_a_claim_held_elsewhere_is_still_running_then_cut_short(
     cut = client.post("/api/sessions", json={}, headers={"Idempotency-Key": key})
     assert cut.status_code == 409 and "cut short" in cut.json()["detail"], cut.text
     assert client.get("/api/sessions").json()["sessions"] == []  # not created by the retry
+
+
+def test_one_key_given_from_two_places_at_once_is_one_command(app: Podium) -> None:
+    """A take-over while the first owner still runs after all: the agent's
+    stream lets one append win, and the other finds the key in the log."""
+    session = app.start_session()
+    app.create_agent(session.id, "bob")
+    both = Barrier(2)
+
+    def give() -> str:
+        both.wait()
+        return app.command_agent(session.id, "bob", "build it", "user", request="the-key")
+
+    with ThreadPoolExecutor(2) as pool:
+        tasks = list(pool.map(lambda _: give(), range(2)))
+    assert tasks[0] == tasks[1]
+    agent = app.find_agent(session.id, "bob")
+    assert [w.task for w in agent.waiting] == [tasks[0]]
+    assert agent.requests == {"the-key": tasks[0]}
