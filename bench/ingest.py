@@ -64,7 +64,9 @@ DIFF = "".join(
 
 
 def _command(agent: Agent, n: int) -> None:
-    agent.command(f"Fix the header folding bug, step {n}")
+    # The step leads, so each command's task slug (its first words) is new: the
+    # same slug again and again would make each task's unique suffix a longer search.
+    agent.command(f"Step {n}: fix the header folding bug")
 
 
 def _started(agent: Agent, n: int) -> None:
