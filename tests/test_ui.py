@@ -275,17 +275,21 @@ def test_replay_shows_the_log_as_it_was_at_any_moment(
     expect(alice).to_have_attribute("data-status", "idle")
     expect(alice.locator(".agent-task")).to_have_text("no task yet")
 
-    # Step one event at a time, up to her command: now she works, and it shows.
-    commanded = next(i for i, e in enumerate(events) if e["type"] == "AgentCommanded")
-    for count in range(born + 2, commanded + 2):
+    # Step one event at a time, up to her turn's start: now she works, and it shows.
+    started = next(
+        i
+        for i, e in enumerate(events)
+        if e["type"] == "AgentStatusChanged" and e["payload"].get("started")
+    )
+    for count in range(born + 2, started + 2):
         page.click("#replay-forward")
         expect(page.locator("#replay-label")).to_contain_text(f"#{events[count - 1]['id']} ")
-    expect_as_of(page, events, commanded + 1)
+    expect_as_of(page, events, started + 1)
     expect(alice).to_have_attribute("data-status", "working")
     pulse = alice.locator(".status-dot").evaluate("dot => getComputedStyle(dot).animationName")
     assert pulse == "pulse"
     page.click("#replay-back")
-    expect_as_of(page, events, commanded)
+    expect_as_of(page, events, started)
 
     # Jump to a time: the log as of that moment (to the millisecond, as browsers keep time).
     page.fill("#jump-time", events[born]["at"])
