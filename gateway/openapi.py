@@ -221,6 +221,17 @@ ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint(
         "GET",
+        "/api/projection-faults",
+        "projection_faults",
+        "Events each read model skipped as unreadable or unfoldable: the count per read "
+        "model and the latest, with why",
+        answer=_object(
+            counts={"type": "object", "additionalProperties": {"type": "integer"}},
+            recent={"type": "array", "items": {"type": "object"}},
+        ),
+    ),
+    Endpoint(
+        "GET",
         "/api/stream",
         "stream",
         "Server-Sent Events; Last-Event-ID (or after) resumes with no gap",

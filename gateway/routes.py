@@ -32,6 +32,7 @@ from gateway.reads import (
     session_id_of,
 )
 from gateway.stream import sse_response, websocket_stream
+from projections.faults import Faults, faults
 from runtime.confinement import check_directory
 from runtime.control import SessionTeam
 from runtime.queries import ReadModels
@@ -186,6 +187,13 @@ class Routes:
         where, params = await self._agent_rows(request)
         after, limit = self._paging(request)
         return json(await self.queries.page("file_changes", where, params, after, limit))
+
+    async def projection_faults(self, request: Request) -> Response:
+        def read() -> Faults:
+            with self.log_pages.connection() as conn:
+                return faults(conn)
+
+        return json(await asyncio.to_thread(read))
 
     # --- the log ---------------------------------------------------------------------
 

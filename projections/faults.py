@@ -20,6 +20,7 @@ import msgspec
 from domain.application import Podium
 from projections.log import Connection, Cursor, Unreadable
 from projections.projector import Projector
+from projections.read_models import NAMES
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ def faults(conn: Connection, limit: int = RECENT) -> Faults:
     """The read models' faults: the count per read model (the metric), the latest ones."""
     counts = conn.execute(
         "SELECT t.projection, count(f.notification_id) FROM projection_tracking t "
-        "LEFT JOIN projection_faults f USING (projection) GROUP BY t.projection ORDER BY 1"
+        "LEFT JOIN projection_faults f USING (projection) WHERE t.projection = ANY(%s) "
+        "GROUP BY t.projection ORDER BY 1",
+        (list(NAMES),),  # the read models (the runtime tracks its claims there too)
     ).fetchall()
     recent = conn.execute(
         "SELECT projection, notification_id, error, recorded_at FROM projection_faults "

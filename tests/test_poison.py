@@ -26,8 +26,10 @@ from domain.text import NUL_MARKER, REPLACEMENT
 from gateway.audit import get_query, list_queries, run_named
 from gateway.system import System, SystemConfig
 from projections.faults import faults
+from projections.read_models import NAMES
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
+from tests.gateway_server import until as poll
 from tests.test_projections import catch_up, history, snapshot
 from tests.test_runtime import rows, until
 
@@ -351,3 +353,19 @@ async def test_a_tools_nul_and_non_utf8_output_is_recorded_marked(database_url, 
     assert logged[0][0] >= 2  # the tool's request and its result
     assert NUL_MARKER in reply[0]
     assert set(counts.values()) == {0}
+
+
+def test_the_api_says_which_events_each_read_model_skipped(served, client):
+    poison = poison_the_store(served.conninfo)
+
+    def skipped() -> dict[str, Any] | None:
+        answer = client.get("/api/projection-faults")
+        assert answer.status_code == 200, answer.text
+        found = answer.json()
+        ids = {fault["notification_id"] for fault in found["recent"]}
+        return found if {poison[name] for name in UNREADABLE} <= ids else None
+
+    found = poll(skipped)
+    assert set(found["counts"]) == set(NAMES)  # every read model is named, skipping or not
+    assert all(fault["error"] for fault in found["recent"])
+    assert poison["nul"] not in {f["notification_id"] for f in found["recent"]}  # cleaned, kept
