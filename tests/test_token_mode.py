@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.gateway_server import Served, serve_in_thread
-from tests.test_up import free_port
+from tests.own_postgres import free_port
 
 TOKEN = secrets.token_urlsafe(24)
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
