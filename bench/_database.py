@@ -23,7 +23,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from domain.application import EVENTS_TABLE
+from eventlog.postgres import EVENTS_TABLE
 from gateway.database import open_database
 from projections.schema import migrate
 

@@ -32,10 +32,10 @@ from _database import add_database_argument, percentile, print_result, rounded, 
 from _machine import allow_open_files, cpu_hog, python_loop_seconds
 from _sse_viewers import StreamReport, Viewer, check_stream
 
+from eventlog.reading import head
 from gateway.loop import run as run_event_loop
 from gateway.serve import ServeOptions, running_gateway
 from gateway.system import SystemConfig
-from projections.log import head
 
 BATCH_EVERY = 0.01  # append in small groups every 10 ms, as busy agents do
 VIEWERS_PER_PROCESS = 500  # a process of raw-socket viewers keeps up with this many

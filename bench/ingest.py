@@ -43,9 +43,10 @@ from _database import (
 )
 
 from domain.agent import Agent
-from domain.application import EVENTS_TABLE, Podium
+from domain.application import Podium
 from domain.events import Usage
-from domain.group_commit import GroupCommitRecorder
+from eventlog.group_commit import GroupCommitRecorder
+from eventlog.postgres import EVENTS_TABLE, open_podium
 from gateway.loop import run as run_event_loop
 from runtime.journal import Journal
 
@@ -280,7 +281,7 @@ def run_writers(
     conninfo: str, writers: int, saves: int, per_save: int, threads: bool
 ) -> tuple[float, list[float], CommitStats, CpuUse]:
     """Run the writers together; returns wall seconds, save latencies, commit and CPU stats."""
-    app = Podium(conninfo)
+    app = open_podium(conninfo)
     try:
         session = app.start_session("ingest benchmark", "/work/bench")
         agents = [app.create_agent(session.id, f"writer{i}") for i in range(writers)]

@@ -37,10 +37,11 @@ from _database import (
 )
 
 from domain.agent import Agent
-from domain.application import EVENTS_TABLE, Podium
+from domain.application import Podium
 from domain.events import Usage
 from domain.session import Session
 from domain.system_log import SystemLog
+from eventlog.postgres import EVENTS_TABLE, open_podium
 from gateway.progress import ProgressBar
 from projections.read_models import NAMES
 from projections.rebuild import rebuild
@@ -277,7 +278,7 @@ class LogBuilder:
 def build_log(conninfo: str, events: int, sessions: int, agents: int) -> tuple[int, float]:
     """Write the log; returns events written and seconds taken."""
     began = time.perf_counter()
-    app = Podium(conninfo, pool_size=1)
+    app = open_podium(conninfo, pool_size=1)
     try:
         with psycopg.connect(conninfo) as conn:
             written = LogBuilder(app, conn, events).build(sessions, agents)

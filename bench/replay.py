@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 from _database import add_database_argument, print_result, rounded, scratch_system, settle
 
-from domain.application import Podium
 from domain.events import Usage
+from eventlog.postgres import open_podium
 from gateway.loop import run as run_event_loop
 from gateway.serve import ServeOptions, running_gateway
 from gateway.system import SystemConfig
@@ -28,7 +28,7 @@ PAGE = 1_000
 
 def build_session(conninfo: str, events: int, cwd: Path) -> str:
     """One session: a conversation and a few agents doing many turns of work."""
-    app = Podium(conninfo)
+    app = open_podium(conninfo)
     try:
         session = app.start_session("replay", str(cwd))
         session.send_user_message("create agents and build the thing")

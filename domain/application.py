@@ -7,8 +7,9 @@ go through group commit, so concurrent writers share transactions.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -21,56 +22,23 @@ from eventsourcing.domain import (
     MutableOrImmutableAggregate,
 )
 from eventsourcing.persistence import (
-    ApplicationRecorder,
     IntegrityError,
     Mapper,
     Notification,
     Recording,
 )
-from eventsourcing.utils import get_topic
-from psycopg.conninfo import conninfo_to_dict
 
 from domain.agent import Agent
 from domain.codec import MsgspecTranscoder, PayloadMapper
 from domain.errors import AgentNotFound, DuplicateAgentName, SessionNotFound
-from domain.group_commit import GroupCommitRecorder
 from domain.names import agent_stream_id, check_agent_name
+from domain.ports import AsyncRecorder
 from domain.session import Session
-from domain.store import PodiumRecorder
 from domain.system_log import SystemLog, system_log_id
 
 A = TypeVar("A", bound=BaseAggregate[UUID])
 R = TypeVar("R")
 CONFLICT_RETRIES = 3
-
-EVENTS_TABLE = "podium_events"  # eventsourcing names it after the application
-
-
-def postgres_env(conninfo: str, pool_size: int = 4) -> dict[str, str]:
-    """eventsourcing's PostgreSQL settings for a libpq connection string or URL.
-
-    The factory builds podium's recorder (eventsourcing's, with a faster
-    insert) and, with CREATE_TABLE, creates its table and insert function.
-    """
-    params = conninfo_to_dict(conninfo)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
-        "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
-        "POSTGRES_PORT": str(params.get("port", "5432")),
-        "POSTGRES_USER": str(params.get("user", "postgres")),
-        "POSTGRES_PASSWORD": str(params.get("password", "")),
-        "POSTGRES_POOL_SIZE": str(pool_size),
-        "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
-        "POSTGRES_CONNECT_TIMEOUT": "10",
-        # Check each pooled connection as it is handed out: one may have died
-        # with a PostgreSQL restart since it was last used (domain/pool_checks.py).
-        "POSTGRES_PRE_PING": "yes",
-        "POSTGRES_LOCK_TIMEOUT": "10",
-        "AGGREGATE_CACHE_MAXSIZE": "1000",
-        "CREATE_TABLE": "yes",
-        "APPLICATION_RECORDER_TOPIC": get_topic(PodiumRecorder),
-    }
 
 
 class Podium(Application[UUID]):
@@ -78,16 +46,16 @@ class Podium(Application[UUID]):
 
     name = "Podium"
 
-    def __init__(self, conninfo: str, pool_size: int = 4) -> None:
-        super().__init__(postgres_env(conninfo, pool_size))
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        """``env``: eventsourcing's settings; none is an in-memory store (for
+        tests of the rules). Processes open it on PostgreSQL with
+        ``eventlog.postgres.open_podium``."""
+        super().__init__(env)
         self._system_log_lock = threading.Lock()
         self._system_log: SystemLog | None = None
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=MsgspecTranscoder(), mapper_class=PayloadMapper)
-
-    def construct_recorder(self) -> ApplicationRecorder:
-        return GroupCommitRecorder(self.factory.application_recorder())
 
     def save(
         self,
@@ -133,8 +101,12 @@ class Podium(Application[UUID]):
         cost a quarter of the CPU a recorded event takes)."""
         processing_event = self._collect(objs)
         stored_events = [self.mapper.to_stored_event(e) for e in processing_event.events]
-        assert isinstance(self.recorder, GroupCommitRecorder)
-        ids = await self.recorder.insert_events_async(stored_events)
+        recorder = self.recorder
+        if isinstance(recorder, AsyncRecorder):
+            ids = await recorder.insert_events_async(stored_events)
+        else:
+            inserted = await asyncio.to_thread(lambda: recorder.insert_events(stored_events))
+            ids = list(inserted or ())
         self._saved(processing_event)
         return ids
 
@@ -167,11 +139,9 @@ class Podium(Application[UUID]):
         self._take_snapshots(processing_event)
 
     def close(self) -> None:
-        """Commit what is queued, then close the insert connection and the pool."""
-        assert isinstance(self.recorder, GroupCommitRecorder)
-        self.recorder.close()
-        if isinstance(self.recorder.recorder, PodiumRecorder):
-            self.recorder.recorder.close()
+        """Commit what is queued, then close the recorder and the store."""
+        if isinstance(self.recorder, AsyncRecorder):
+            self.recorder.close()
         super().close()
 
     # --- sessions -----------------------------------------------------------

@@ -21,7 +21,7 @@ import msgspec
 from broadcaster import Broadcast
 
 from gateway.event_json import Routed
-from gateway.live_tail import LiveTail, delta_from_json
+from gateway.live_events import LiveEvents, delta_from_json
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
@@ -104,7 +104,7 @@ class BroadcastDeltas:
 
 
 @contextlib.asynccontextmanager
-async def relaying(broadcast: Broadcast, tail: LiveTail, channel: str) -> AsyncIterator[None]:
+async def relaying(broadcast: Broadcast, tail: LiveEvents, channel: str) -> AsyncIterator[None]:
     """Relay new events (published on ``channel``) and partial text from the
     broadcaster into the live tail while in the block (one subscription each,
     for the whole process)."""

@@ -15,8 +15,8 @@ from uuid import UUID
 
 import psycopg
 
+from gateway.event_lines import EventFilter, EventLines
 from gateway.system import System
-from gateway.tail import EventFilter, LogTail
 
 POLL_SECONDS = 0.2
 
@@ -37,7 +37,7 @@ async def chat(
         print(f"session {session_id} (resume it with --session {session_id})", file=out)
     else:
         await asyncio.to_thread(app.get_session, session_id)  # a clear error if unknown
-    tail = LogTail(system.conninfo, EventFilter(session_id=session_id), after=start)
+    tail = EventLines(system.conninfo, EventFilter(session_id=session_id), after=start)
     for message in messages:
         turns = _turns(system, session_id)
         await asyncio.to_thread(app.send_user_message, session_id, message)
@@ -59,7 +59,7 @@ def typed_messages(prompt: str = "you> ") -> Iterable[str]:
             yield line.strip()
 
 
-def _print_new(tail: LogTail, out: TextIO) -> None:
+def _print_new(tail: EventLines, out: TextIO) -> None:
     with psycopg.connect(tail.conninfo, autocommit=True) as conn:
         for line in tail.lines(conn):
             print(line, file=out, flush=True)

@@ -24,10 +24,10 @@ import psycopg
 from domain.errors import DomainError
 from gateway.audit import AuditError, AuditRefused, list_queries, parse_params, run_named, run_sql
 from gateway.database import DatabaseUnavailable, default_data_dir, open_database
+from gateway.event_lines import EventFilter, EventLines
 from gateway.loop import run as run_event_loop
 from gateway.output import Format, print_result
 from gateway.progress import ProgressBar
-from gateway.tail import EventFilter, LogTail
 from projections.read_models import NAMES, UnknownReadModel
 from projections.rebuild import RebuildInProgress, rebuild
 from projections.runner import ProjectionRunner
@@ -68,7 +68,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_events(args: argparse.Namespace) -> int:
     session_id = _session_id(args.session)
     with database(args) as conninfo:
-        tail = LogTail(conninfo, EventFilter(session_id, args.agent), after=args.after)
+        tail = EventLines(conninfo, EventFilter(session_id, args.agent), after=args.after)
         if not args.follow:
             tail.print_all(sys.stdout)
             return 0

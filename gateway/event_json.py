@@ -13,8 +13,8 @@ from uuid import UUID
 import msgspec
 
 from domain.events import Payload
+from eventlog.reading import Cursor, RecordedEvent
 from projections.directory import AgentDirectory
-from projections.log import Cursor, RecordedEvent
 from projections.read_models.agent_logs import CATEGORIES
 from projections.summary import summarize
 

@@ -14,11 +14,11 @@ import psycopg
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
-from domain.pool_checks import sweep_dead_connections
 from domain.system_log import SystemLogged
+from eventlog.pool_checks import sweep_dead_connections
+from eventlog.reading import SELECT_EVENTS, Connection, decode_rows, read_events
 from gateway.event_json import Routed, routed, view_of
 from projections.directory import AgentDirectory
-from projections.log import SELECT_EVENTS, Connection, decode_rows, read_events
 
 PAGE = 1_000
 

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket
 
 from domain.application import Podium
 from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession, read_body
-from gateway.live_tail import LiveTail
+from gateway.live_events import LiveEvents
 from gateway.log_pages import LogReads, session_page
 from gateway.params import NOTIFICATION_ID_MAX, choice_param, int_param, text_param
 from gateway.problems import Problem
@@ -52,7 +52,7 @@ class Routes:
         app: Podium,
         log_pages: LogReads,
         pool: AsyncConnectionPool,
-        tail: LiveTail,
+        tail: LiveEvents,
         default_cwd: Path,
     ) -> None:
         self.app = app

@@ -24,9 +24,9 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.broadcast import BroadcastDeltas, log_channel, open_broadcast, relaying
-from gateway.feed import LogFeed
-from gateway.live_tail import LiveTail
+from gateway.live_events import LiveEvents
 from gateway.log_pages import log_reads
+from gateway.log_publisher import LogPublisher
 from gateway.routes import Routes
 from gateway.same_origin import ServedNames, public_origin
 from gateway.system import System, SystemConfig
@@ -89,14 +89,14 @@ async def running_gateway(
         token = secrets.token_urlsafe(24)  # never serve beyond this machine without one
     public = public_origin(options.public_url) if options.public_url else None
     broadcast = open_broadcast(options.broadcast_url)
-    tail = LiveTail()
+    tail = LiveEvents()
     channel = log_channel()
     async with (
         broadcast,
         relaying(broadcast, tail, channel),
         System(config, live=BroadcastDeltas(broadcast)) as system,
     ):
-        feed = LogFeed(system.conninfo, broadcast, channel)
+        feed = LogPublisher(system.conninfo, broadcast, channel)
         await feed.start()
         tail.start_at(feed.position)
         log_pages = log_reads(system.conninfo)

@@ -19,7 +19,7 @@ from starlette.responses import StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from domain.names import AGENT_NAME
-from gateway.live_tail import Delta, Entry, FilterKey, LiveTail, LogBatch
+from gateway.live_events import Delta, Entry, FilterKey, LiveEvents, LogBatch
 from gateway.log_pages import LogReads, read_routed
 from gateway.params import NOTIFICATION_ID_MAX, choice_param, given, shown, whole_number
 from gateway.problems import Problem
@@ -79,7 +79,7 @@ Frames = list[Entry] | None  # None: time for a heartbeat
 
 
 async def events_for(
-    tail: LiveTail, reads: LogReads, wanted: StreamFilter
+    tail: LiveEvents, reads: LogReads, wanted: StreamFilter
 ) -> AsyncIterator[Frames]:
     """What a viewer should get, in order: its backlog from the store, then the
     live tail, as much of it at a time as has arrived since the last write.
@@ -134,7 +134,7 @@ def sse_chunk(frames: Frames, key: FilterKey) -> bytes:
     return b"".join(frame.sse if isinstance(frame, Delta) else frame.sse(key) for frame in frames)
 
 
-def sse_response(request: Request, tail: LiveTail, reads: LogReads) -> StreamingResponse:
+def sse_response(request: Request, tail: LiveEvents, reads: LogReads) -> StreamingResponse:
     wanted = stream_filter(request.query_params, request.headers.get("last-event-id"))
 
     async def body() -> AsyncIterator[bytes]:
@@ -150,7 +150,7 @@ def sse_response(request: Request, tail: LiveTail, reads: LogReads) -> Streaming
     )
 
 
-async def websocket_stream(websocket: WebSocket, tail: LiveTail, reads: LogReads) -> None:
+async def websocket_stream(websocket: WebSocket, tail: LiveEvents, reads: LogReads) -> None:
     try:
         wanted = stream_filter(websocket.query_params, None)
     except Problem as problem:

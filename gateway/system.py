@@ -18,11 +18,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from domain.application import Podium
+from eventlog.postgres import open_podium
 from gateway.database import default_data_dir, open_database
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
-from runtime.live import LiveFeed
+from runtime.deltas import DeltaSink
 from runtime.model_double import ModelDouble, cli_env
 from runtime.runtime import Runtime
 from runtime.sandbox import Confinement, private_loopback
@@ -54,7 +54,7 @@ class SystemConfig:
 class System:
     """`async with System(config) as system:` runs podium until the block ends."""
 
-    def __init__(self, config: SystemConfig, live: LiveFeed | None = None) -> None:
+    def __init__(self, config: SystemConfig, live: DeltaSink | None = None) -> None:
         self.config = config
         self.live = live
         self._stack = contextlib.AsyncExitStack()
@@ -92,7 +92,7 @@ class System:
             print(confinement.notice, file=sys.stderr, flush=True)
             log.warning(confinement.notice)
 
-        self.app = Podium(self.conninfo)
+        self.app = open_podium(self.conninfo)
         stack.callback(self.app.close)
 
         self.projections = ProjectionRunner(self.conninfo)

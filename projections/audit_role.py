@@ -11,7 +11,7 @@ from __future__ import annotations
 from psycopg import sql
 
 import sql as sql_files
-from projections.log import Connection
+from eventlog.reading import Connection
 
 AUDIT_ROLE = "podium_audit"
 # The event table, its audit view, and the events the read models skipped as poison.

@@ -13,7 +13,7 @@ from typing import Any
 
 from psycopg import sql
 
-from projections.log import Cursor
+from eventlog.reading import Cursor
 
 _types: dict[tuple[str, tuple[str, ...]], list[int]] = {}
 

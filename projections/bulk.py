@@ -18,11 +18,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from eventlog.reading import Connection, Cursor, Unreadable
 from projections.binary_copy import column_types, copy_statement
 from projections.directory import AgentDirectory
 from projections.fold import apply_batch
 from projections.keyed import KeyedRows
-from projections.log import Connection, Cursor, Unreadable
 from projections.prefetch import LogPrefetch
 from projections.projector import Projector
 from projections.tables import Tables, TransactionTables

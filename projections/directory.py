@@ -12,9 +12,9 @@ from typing import NamedTuple
 from uuid import UUID
 
 from domain.agent import AgentCreated, AgentCreatedV2
-from domain.application import EVENTS_TABLE
 from domain.codec import decode_state
-from projections.log import Cursor, RecordedEvent
+from eventlog.postgres import EVENTS_TABLE
+from eventlog.reading import Cursor, RecordedEvent
 
 
 class AgentIdentity(NamedTuple):
@@ -28,7 +28,7 @@ class AgentDirectory:
         # Python call, and a rebuild asks several times per event.
         self._known: dict[int, AgentIdentity] = {}
         # The last answer: an agent's events come in runs (a turn is saved at
-        # once), and a stream's id is one shared object (projections.log).
+        # once), and a stream's id is one shared object (eventlog.reading).
         self._last: tuple[UUID | None, AgentIdentity | None] = (None, None)
 
     def learn(self, events: list[RecordedEvent]) -> None:

@@ -17,8 +17,8 @@ from datetime import datetime
 
 import msgspec
 
-from domain.application import Podium
-from projections.log import Connection, Cursor, Unreadable
+from eventlog.postgres import open_podium
+from eventlog.reading import Connection, Cursor, Unreadable
 from projections.projector import Projector
 from projections.read_models import NAMES
 
@@ -124,7 +124,7 @@ def tell(conninfo: str, new: Sequence[Fault]) -> None:
     for fault in new:
         by_event.setdefault(fault.notification_id, []).append(fault)
     try:
-        app = Podium(conninfo, pool_size=1)
+        app = open_podium(conninfo, pool_size=1)
     except Exception:
         log.exception("could not log %d skipped events in the system log", len(by_event))
         return

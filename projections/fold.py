@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 import psycopg
 
 from domain.codec import PodiumEventType
+from eventlog.reading import Cursor, RecordedEvent, describe
 from projections.faults import Fault
-from projections.log import Cursor, RecordedEvent, describe
 from projections.projector import Projector
 from projections.tables import Tables, TransactionTables
 

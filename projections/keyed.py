@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import sql
 
-from projections.log import Cursor
+from eventlog.reading import Cursor
 
 
 class KeyedRows:

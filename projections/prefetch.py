@@ -16,7 +16,7 @@ from types import TracebackType
 
 import psycopg
 
-from projections.log import RecordedEvent, Unreadable, decode_rows, select_events
+from eventlog.reading import RecordedEvent, Unreadable, decode_rows, select_events
 
 _END = object()
 

@@ -17,8 +17,8 @@ from typing import ClassVar
 
 import sql as sql_files
 from domain.codec import PodiumEventType
+from eventlog.reading import RecordedEvent
 from projections.directory import AgentDirectory
-from projections.log import RecordedEvent
 from projections.tables import Tables
 
 __all__ = ["Projector", "Tables", "usd"]

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from eventlog.reading import Connection, head
 from projections.faults import replace_faults, tell
-from projections.log import Connection, head
 from projections.read_models import NAMES
 from projections.runner import DEFAULT_BATCH
 from projections.shadow import PROCESSES, SHADOW, Progress, ShadowBuild
@@ -54,7 +54,7 @@ def rebuild(
     """Rebuild the named read models from the whole log and swap them in.
 
     ``processes`` fold the bulk of the log (this one and workers, see
-    ``projections.worker``).
+    ``projections.rebuild_process``).
     """
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:

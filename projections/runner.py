@@ -21,11 +21,11 @@ from collections.abc import Callable, Sequence
 import psycopg
 from psycopg import sql
 
-from domain.application import EVENTS_TABLE
+from eventlog.postgres import EVENTS_TABLE
+from eventlog.reading import Connection, Unreadable, last_read, read_events
 from projections.directory import AgentDirectory
 from projections.faults import record_faults, tell, unreadable_faults
 from projections.fold import fold_or_isolate
-from projections.log import Connection, Unreadable, last_read, read_events
 from projections.read_models import NAMES, projectors
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ import psycopg
 from psycopg import sql
 
 import sql as sql_files
-from domain.application import Podium
+from eventlog.postgres import open_podium
+from eventlog.reading import Connection
 from projections.audit_role import create_audit_role, grant_audit_reads
 from projections.directory import AgentDirectory
-from projections.log import Connection
 from projections.read_models import NAMES, projectors
 
 MIGRATION_LOCK = 0x706F6469  # "podi"
@@ -26,7 +26,7 @@ def migrate(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            Podium(conninfo, pool_size=1).close()  # eventsourcing creates its tables
+            open_podium(conninfo, pool_size=1).close()  # eventsourcing creates its tables
             with conn.transaction():
                 conn.execute(sql_files.read("events.sql"))
                 conn.execute(sql_files.read("session_store.sql"))

@@ -19,14 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 from psycopg import sql
 
+from eventlog.reading import Connection, Unreadable, last_read, read_events
 from projections.bulk import SHADOW, fold_into_shadow
 from projections.directory import AgentDirectory
 from projections.faults import Fault, unreadable_faults
 from projections.fold import LOST_DATABASE, fold_or_isolate
-from projections.log import Connection, Unreadable, last_read, read_events
 from projections.read_models import NAMES, projectors
+from projections.rebuild_process import FoldProcess, share
 from projections.schema import create_read_models
-from projections.worker import FoldProcess, share
 
 __all__ = ["PROCESSES", "SHADOW", "Progress", "ShadowBuild"]
 

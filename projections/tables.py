@@ -14,9 +14,9 @@ from typing import Any
 
 from psycopg import sql
 
+from eventlog.reading import Cursor
 from projections.binary_copy import copy_rows
 from projections.keyed import KeyedRows
-from projections.log import Cursor
 
 
 class Tables(ABC):

@@ -31,8 +31,8 @@ from claude_agent_sdk.types import HookEvent, HookInput, HookJSONOutput
 
 from domain.agent import Agent
 from runtime.confinement import is_inside, target_path
+from runtime.deltas import DeltaSink, text_delta
 from runtime.journal import Journal
-from runtime.live import LiveFeed, text_delta
 from runtime.turns import TurnCosts, usage_of
 
 OTHER_HOOKS: tuple[HookEvent, ...] = (
@@ -72,7 +72,7 @@ class AgentRecording:
         self,
         journal: Journal[Agent],
         cwd: Path,
-        live: LiveFeed,
+        live: DeltaSink,
         on_turn_completed: Callable[[Agent], Awaitable[None]],
     ) -> None:
         self.journal = journal

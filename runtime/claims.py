@@ -20,7 +20,7 @@ from uuid import UUID
 
 import psycopg
 
-from domain.application import EVENTS_TABLE
+from eventlog.postgres import EVENTS_TABLE
 
 POSITION = "runtime"  # this consumer's row in projection_tracking
 # An orchestrator's turn: a message starts it; a result or an interruption ends it.

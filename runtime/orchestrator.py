@@ -27,8 +27,8 @@ from claude_agent_sdk import (
 from domain.application import Podium
 from domain.session import Session
 from runtime.clients import close_client
+from runtime.deltas import DeltaSink, text_delta
 from runtime.journal import Journal
-from runtime.live import LiveFeed, text_delta
 from runtime.sandbox import agent_environment
 from runtime.settings import RuntimeSettings
 from runtime.templates import expand_workflow
@@ -50,7 +50,7 @@ class Orchestrator:
         session: Session,
         settings: RuntimeSettings,
         control: SessionControl,
-        live: LiveFeed,
+        live: DeltaSink,
         *,
         cwd: Path,
     ) -> None:

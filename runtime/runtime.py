@@ -24,12 +24,12 @@ from domain import agent as a
 from domain import session as s
 from domain.application import Podium
 from domain.codec import decode_state, event_class
-from domain.pool_checks import sweep_dead_async_connections
-from projections.following import keep_following, listening
+from eventlog.following import keep_following, listening
+from eventlog.pool_checks import sweep_dead_async_connections
 from runtime.claims import CommandClaims
 from runtime.confinement import check_directory
 from runtime.control import SessionTeam
-from runtime.live import LiveFeed, NoViewers
+from runtime.deltas import DeltaSink, DroppedDeltas
 from runtime.orchestrator import Orchestrator
 from runtime.queries import ReadModels
 from runtime.settings import RuntimeSettings
@@ -43,12 +43,12 @@ STANDBY_POLL_SECONDS = 2.0  # how soon a standing-by runtime notices the leader 
 
 class Runtime:
     def __init__(
-        self, app: Podium, conninfo: str, settings: RuntimeSettings, live: LiveFeed | None = None
+        self, app: Podium, conninfo: str, settings: RuntimeSettings, live: DeltaSink | None = None
     ) -> None:
         self.app = app
         self.conninfo = conninfo
         self.settings = settings
-        self.live = live or NoViewers()
+        self.live = live or DroppedDeltas()
         self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=8, open=False)
         sweep_dead_async_connections(self.pool)  # no dead connection after a PostgreSQL restart
         self.reads = ReadModels(self.pool)

@@ -46,7 +46,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
-from domain.pool_checks import sweep_dead_async_connections
+from eventlog.pool_checks import sweep_dead_async_connections
 
 MAIN = ""
 """The ``subpath`` column's value for a session's main transcript."""

@@ -32,8 +32,8 @@ from domain.errors import DomainError
 from runtime.agent_recording import AgentRecording
 from runtime.clients import close_client
 from runtime.confinement import check_directory
+from runtime.deltas import DeltaSink
 from runtime.journal import Journal
-from runtime.live import LiveFeed
 from runtime.sandbox import agent_environment
 from runtime.settings import RuntimeSettings
 
@@ -49,7 +49,7 @@ class AgentWorker:
         app: Podium,
         agent: Agent,
         settings: RuntimeSettings,
-        live: LiveFeed,
+        live: DeltaSink,
         slots: asyncio.Semaphore,
         *,
         session_cwd: Path,

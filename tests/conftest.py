@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from domain.application import Podium
+from eventlog.postgres import open_podium
 from gateway.database import embedded_server
 from projections.schema import migrate
 from tests.gateway_server import Served, serve_in_thread
@@ -83,7 +84,7 @@ def empty_database_url(pg_admin: str) -> Iterator[str]:
 @pytest.fixture
 def app(database_url: str) -> Iterator[Podium]:
     """podium's application on the test's database, closed (its queue committed) after."""
-    app = Podium(database_url)
+    app = open_podium(database_url)
     yield app
     app.close()
 

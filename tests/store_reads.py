@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from domain.application import EVENTS_TABLE
+from eventlog.postgres import EVENTS_TABLE
 
 
 def transactions(database_url: str) -> int:

@@ -14,8 +14,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from domain.agent import Agent
-from domain.application import EVENTS_TABLE, Podium
-from domain.group_commit import GROUP_EVENTS, GroupCommitRecorder, RecorderClosedError
+from domain.application import Podium
+from eventlog.group_commit import GROUP_EVENTS, GroupCommitRecorder, RecorderClosedError
+from eventlog.postgres import EVENTS_TABLE, open_podium
 from tests.store_reads import transactions
 
 pytestmark = pytest.mark.anyio
@@ -128,7 +129,7 @@ async def test_a_task_that_stops_waiting_withdraws_nothing(app, database_url):
 
 
 async def test_closing_answers_waiting_tasks_and_refuses_new_ones(database_url):
-    app = Podium(database_url)
+    app = open_podium(database_url)
     session = app.start_session()
     alice = with_text(app.create_agent(session.id, "alice"), 2)
     with events_table_locked(database_url):

@@ -16,8 +16,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.application import Podium
 from domain.events import Usage
+from eventlog.postgres import open_podium
 from gateway import cli
 from gateway.audit import (
     AuditError,
@@ -63,7 +63,7 @@ def log(database_url: str) -> AuditLog:
     Alice fails; the orchestrator of session 1 ends a turn in an error and is
     interrupted; the system log names session 1.
     """
-    app = Podium(database_url)
+    app = open_podium(database_url)
     try:
         one = app.start_session("one", "/tmp")
         app.create_agent(one.id, "Alice")

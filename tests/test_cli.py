@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.application import Podium
+from eventlog.postgres import open_podium
 
 PODIUM = [sys.executable, "-m", "gateway.cli"]
 
@@ -89,7 +89,7 @@ def test_the_embedded_database_starts_and_stops(tmp_path: Path):
 
 
 def _write(database_url: str) -> None:
-    app = Podium(database_url)
+    app = open_podium(database_url)
     session = app.start_session("cli", "/tmp")
     app.send_user_message(session.id, "hello there")
     app.create_agent(session.id, "alice")

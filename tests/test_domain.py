@@ -9,7 +9,6 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from domain.agent import Agent
-from domain.application import Podium
 from domain.errors import (
     AgentIsDeleted,
     AgentNotFound,
@@ -22,7 +21,8 @@ from domain.errors import (
     SessionIsEnded,
 )
 from domain.events import Usage
-from domain.group_commit import GroupCommitRecorder
+from eventlog.group_commit import GroupCommitRecorder
+from eventlog.postgres import open_podium
 from tests.store_reads import transactions
 
 
@@ -130,7 +130,7 @@ def test_a_message_to_an_interrupted_session_resumes_it(app):
 
 
 def test_system_log_appends_across_application_instances(app, database_url):
-    other = Podium(database_url)
+    other = open_podium(database_url)
     try:
         app.write_system_log("info", "from one")
         other.write_system_log(

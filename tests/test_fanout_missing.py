@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.application import Podium
+from eventlog.postgres import open_podium
 from gateway.event_json import Routed
-from gateway.live_tail import Delta, LiveTail, LogBatch
+from gateway.live_events import Delta, LiveEvents, LogBatch
 from gateway.log_pages import LogReads, log_reads, read_routed
 from gateway.stream import Frames, StreamFilter, events_for
 
@@ -48,7 +48,7 @@ def pages(database_url: str) -> Iterator[LogReads]:
 @pytest.fixture
 def log(database_url: str, pages: LogReads) -> Log:
     """Two sessions' events, interleaved in the log."""
-    app = Podium(database_url)
+    app = open_podium(database_url)
     try:
         sessions = [app.start_session(f"s{n}", "/tmp").id for n in range(SESSIONS)]
         for n, session_id in itertools.product(range(EVENTS_PER_SESSION), sessions):
@@ -94,7 +94,7 @@ async def _fan_out(
 ) -> list[tuple[list[int], list[int]]]:
     """Feed the log into a live tail in batches while the planned viewers come and
     read; each viewer's (expected, received) ids."""
-    tail = LiveTail(capacity_bytes=capacity)
+    tail = LiveEvents(capacity_bytes=capacity)
     cuts = [0, *itertools.accumulate(batch_sizes), len(log.stored)]  # the rest, last
     batches = [log.stored[a:b] for a, b in itertools.pairwise(cuts) if a < min(b, len(log.stored))]
     viewers: list[tuple[int, StreamFilter, list[int], asyncio.Task[None]]] = []
@@ -161,7 +161,7 @@ def test_a_viewer_resuming_behind_the_feed_gets_what_the_feed_sent_before_it_cam
     stream is opened, with the id it last had."""
 
     async def scenario() -> tuple[list[int], list[int]]:
-        tail = LiveTail()
+        tail = LiveEvents()
         tail.append_events(log.stored)  # fed before the viewer was subscribed
         start = log.stored[2].id
         wanted = StreamFilter(log.sessions[1], None, None, start)

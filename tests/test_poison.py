@@ -20,9 +20,9 @@ import msgspec
 import psycopg
 import pytest
 
-from domain.application import Podium
 from domain.events import Usage
 from domain.text import NUL_MARKER, REPLACEMENT
+from eventlog.postgres import open_podium
 from gateway.audit import get_query, list_queries, run_named
 from gateway.system import System, SystemConfig
 from projections.faults import faults
@@ -123,7 +123,7 @@ def message(text: bytes) -> bytes:
 
 def poison_the_store(database_url: str) -> dict[str, int]:
     """A session with a good message and every kind of poison, then another good message."""
-    app = Podium(database_url)
+    app = open_podium(database_url)
     try:
         session = app.start_session("poisoned", "/w")
         app.send_user_message(session.id, "before the poison")
@@ -155,7 +155,7 @@ def poison_the_store(database_url: str) -> dict[str, int]:
                 state({"v": 1, "task": None, "text": "who am I?"}),
             ),
         }
-    app = Podium(database_url)
+    app = open_podium(database_url)
     try:
         # In another session: an aggregate whose stream holds an event that
         # cannot be decoded cannot be loaded (only the read side skips it).

@@ -15,12 +15,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from domain.application import Podium
+from eventlog.postgres import open_podium
 from projections.read_models import NAMES
 from projections.rebuild import SHADOW, build_shadow, rebuild
+from projections.rebuild_process import FoldProcess, WorkerFailed
 from projections.runner import ProjectionRunner
 from projections.summary import shorten
-from projections.worker import FoldProcess, WorkerFailed
 from tests.workload import write_history
 
 KEYS = {
@@ -47,7 +47,7 @@ def snapshot(conn: psycopg.Connection, schema: str = "public") -> dict[str, list
 
 
 def history(database_url: str, **sizes: int) -> int:
-    app = Podium(database_url)
+    app = open_podium(database_url)
     try:
         return write_history(app, **sizes)
     finally:
@@ -196,7 +196,7 @@ def test_rebuild_counts_events_not_notification_ids(database_url):
 
 def test_an_ai_summary_annotates_an_earlier_event_only(database_url):
     history(database_url, sessions=1, agents=1, turns=2)
-    app = Podium(database_url)
+    app = open_podium(database_url)
     try:
         with psycopg.connect(database_url, autocommit=True) as conn:
             head = conn.execute("SELECT max(notification_id) FROM podium_events").fetchone()[0]
@@ -310,7 +310,7 @@ def test_new_events_during_live_running_are_applied_even_after_a_lost_connection
     runner = ProjectionRunner(database_url)
     thread = threading.Thread(target=runner.run_forever, kwargs={"poll_seconds": 0.2})
     thread.start()
-    app = Podium(database_url)
+    app = open_podium(database_url)
     try:
         session = app.start_session("live")
         app.create_agent(session.id, "alice")

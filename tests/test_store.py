@@ -1,4 +1,4 @@
-"""The event store's recorder (domain.store) and the group committer's lifecycle."""
+"""The event store's recorder (eventlog.recorder) and the group committer's lifecycle."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import psycopg
 import pytest
 from eventsourcing.persistence import DataError, IntegrityError, InterfaceError, StoredEvent
 
-from domain.application import EVENTS_TABLE, Podium
-from domain.group_commit import GroupCommitRecorder, RecorderClosedError
-from domain.store import PodiumRecorder, bytea_array, int8_array, text_array, uuid_array
+from eventlog.group_commit import GroupCommitRecorder, RecorderClosedError
+from eventlog.postgres import EVENTS_TABLE, open_podium
+from eventlog.recorder import PodiumRecorder, bytea_array, int8_array, text_array, uuid_array
 from projections.schema import migrate
 
 APPEND_FUNCTION = f"{EVENTS_TABLE}_append"
@@ -186,7 +186,7 @@ def test_events_committed_before_a_connection_was_lost_are_recognised(recorder):
 
 
 def test_a_closed_recorder_refuses_inserts(database_url):
-    app = Podium(database_url)
+    app = open_podium(database_url)
     group = app.recorder
     assert isinstance(group, GroupCommitRecorder)
     inner = group.recorder
@@ -207,9 +207,9 @@ def _function_exists(database_url: str) -> bool:
 
 def test_constructing_podium_creates_the_insert_function(empty_database_url):
     assert not _function_exists(empty_database_url)
-    Podium(empty_database_url).close()
+    open_podium(empty_database_url).close()
     assert _function_exists(empty_database_url)
-    Podium(empty_database_url).close()  # idempotent
+    open_podium(empty_database_url).close()  # idempotent
     assert _function_exists(empty_database_url)
 
 
@@ -223,7 +223,7 @@ def test_concurrent_construction_creates_the_schema_once(empty_database_url):
 
     def construct() -> None:
         try:
-            Podium(empty_database_url, pool_size=1).close()
+            open_podium(empty_database_url, pool_size=1).close()
         except Exception as error:
             errors.append(error)
 
@@ -242,7 +242,7 @@ def test_concurrent_construction_creates_the_schema_once(empty_database_url):
 def test_closing_answers_every_caller_racing_with_it(database_url):
     """A save that races with close() is committed or refused, never left waiting."""
     for _ in range(5):
-        app = Podium(database_url)
+        app = open_podium(database_url)
         group = app.recorder
         assert isinstance(group, GroupCommitRecorder)
         outcomes: list[str] = []

@@ -11,7 +11,7 @@ from typing import Any
 
 from domain import agent as a
 from domain.codec import PodiumEventType
-from projections.log import RecordedEvent
+from eventlog.reading import RecordedEvent
 from projections.projector import Projector, Tables
 from projections.summary import summarize
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain import agent as a
 from domain.codec import PodiumEventType
-from projections.log import RecordedEvent, events_of
+from eventlog.reading import RecordedEvent, events_of
 from projections.projector import Projector, Tables, usd
 
 Row = dict[str, Any]

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain import agent as a
 from domain import session as s
-from projections.log import RecordedEvent
+from eventlog.reading import RecordedEvent
 from projections.projector import Projector, Tables, usd
 
 KEY = {"session_id": "uuid", "actor_id": "uuid", "model": "text", "day": "date"}

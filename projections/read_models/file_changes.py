@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.agent import FileChanged, FileChangedV1
-from projections.log import RecordedEvent
+from eventlog.reading import RecordedEvent
 from projections.projector import Projector, Tables
 
 COLUMNS = (

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from domain import agent as a
 from domain import session as s
-from projections.log import RecordedEvent, events_of, stream_type
+from eventlog.reading import RecordedEvent, events_of, stream_type
 from projections.projector import Projector, Tables, usd
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.system_log import SystemLogged, SystemLoggedV1
-from projections.log import RecordedEvent
+from eventlog.reading import RecordedEvent
 from projections.projector import Projector, Tables
 
 COLUMNS = ("notification_id", "at", "level", "message", "context", "session_id")

@@ -11,9 +11,9 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from domain.application import EVENTS_TABLE
+from eventlog.postgres import EVENTS_TABLE
+from eventlog.reading import Connection, Cursor, RecordedEvent, read_events
 from projections.directory import AgentDirectory
-from projections.log import Connection, Cursor, RecordedEvent, read_events
 from projections.summary import summarize
 
 PAGE = 1_000
@@ -31,7 +31,7 @@ def format_event(event: RecordedEvent, who: str) -> str:
     return f"#{event.notification_id:<7} {at}  {who:<22} {event.event_type:<22} {what}"
 
 
-class LogTail:
+class EventLines:
     """Reads the log in order from a position, keeping the events a filter selects."""
 
     def __init__(self, conninfo: str, where: EventFilter, after: int = 0) -> None:

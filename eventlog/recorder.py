@@ -53,7 +53,7 @@ from psycopg import sql
 from psycopg.adapt import Dumper
 from psycopg.pq import Format, TransactionStatus
 
-from domain.pool_checks import sweep_dead_connections
+from eventlog.pool_checks import sweep_dead_connections
 
 # eventsourcing retries an insert that failed for want of a connection (or
 # for a lock timeout) ten times, 0.2 s apart; so does this recorder.
@@ -243,7 +243,7 @@ class PodiumRecorder(PostgresApplicationRecorder):
     def create_table(self) -> None:
         """eventsourcing's tables, type and functions, and the insert function.
 
-        Every ``Podium()`` runs this DDL, and concurrent runs collide: creating
+        Every ``open_podium()`` runs this DDL, and concurrent runs collide: creating
         the composite type twice raises a unique violation, replacing the same
         function twice "tuple concurrently updated". So processes take turns,
         under an advisory lock held on a connection of its own (the DDL takes

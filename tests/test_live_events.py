@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from broadcaster import Broadcast
 
-from domain.application import Podium
+from eventlog.postgres import open_podium
 from gateway.broadcast import BroadcastDeltas, encode_batch, log_channel, relaying
-from gateway.live_tail import Delta, LiveTail, LogBatch
+from gateway.live_events import Delta, LiveEvents, LogBatch
 from gateway.log_pages import LogReads, log_reads, read_routed
 from gateway.stream import Frames, StreamFilter, events_for, sse_chunk
 
@@ -35,7 +35,7 @@ def pages(database_url: str) -> Iterator[LogReads]:
 
 
 def _session_with_log_entries(conninfo: str, saves: int) -> str:
-    app = Podium(conninfo)
+    app = open_podium(conninfo)
     try:
         session = app.start_session("tail", "/tmp")
         for n in range(saves):
@@ -51,7 +51,7 @@ async def test_a_viewer_that_falls_behind_the_tail_catches_up_from_the_store(
     _session_with_log_entries(database_url, saves=6)
     stored = read_routed(pages, 0)
     everything = [item.id for item in stored]
-    tail = LiveTail(capacity_bytes=1)  # keeps only the newest entry
+    tail = LiveEvents(capacity_bytes=1)  # keeps only the newest entry
     viewer = events_for(tail, pages, StreamFilter(None, None, None, None))
     waiting = asyncio.ensure_future(_next(viewer))
     await asyncio.sleep(0.05)  # the viewer is at the tail's end, waiting
@@ -68,7 +68,7 @@ async def test_live_batches_skip_what_the_backlog_already_sent(
 ) -> None:
     _session_with_log_entries(database_url, saves=3)
     stored = read_routed(pages, 0)
-    tail = LiveTail()
+    tail = LiveEvents()
     # The feed is behind the store: the live batch repeats events the backlog has.
     resume_at = stored[0].id
     viewer = events_for(tail, pages, StreamFilter(None, None, None, resume_at))
@@ -84,7 +84,7 @@ async def test_viewers_with_the_same_filter_share_one_encoding(
     database_url: str, pages: LogReads
 ) -> None:
     session = _session_with_log_entries(database_url, saves=2)
-    tail = LiveTail()
+    tail = LiveEvents()
     wanted = StreamFilter(session, None, None, None)
     viewers = [events_for(tail, pages, wanted) for _ in range(2)]
     waiting = [asyncio.ensure_future(_next(v)) for v in viewers]
@@ -97,7 +97,7 @@ async def test_viewers_with_the_same_filter_share_one_encoding(
 
 
 async def test_partial_text_travels_through_the_broadcaster_as_json(pages: LogReads) -> None:
-    tail = LiveTail()
+    tail = LiveEvents()
     async with Broadcast("memory://") as broadcast, relaying(broadcast, tail, log_channel()):
         wanted = StreamFilter("s-1", None, None, None)
         viewer = events_for(tail, pages, wanted)
@@ -119,7 +119,7 @@ async def test_new_events_travel_through_the_broadcaster_as_json(
 ) -> None:
     _session_with_log_entries(database_url, saves=2)
     stored = read_routed(pages, 0)
-    tail = LiveTail()
+    tail = LiveEvents()
     channel = log_channel()
     async with Broadcast("memory://") as broadcast, relaying(broadcast, tail, channel):
         viewer = events_for(tail, pages, StreamFilter(None, None, None, None))

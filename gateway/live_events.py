@@ -100,7 +100,7 @@ class LogBatch:
 Entry = LogBatch | Delta
 
 
-class LiveTail:
+class LiveEvents:
     """The recent live feed, in arrival order, addressed by a sequence number.
 
     Owned by the event loop: append and read on the loop's thread.

@@ -12,7 +12,6 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from domain.application import EVENTS_TABLE
 from domain.codec import (
     NUL_ESCAPE,
     PodiumEventType,
@@ -22,6 +21,7 @@ from domain.codec import (
 )
 from domain.events import Payload, PodiumCreated, PodiumEvent
 from domain.text import clean_text
+from eventlog.postgres import EVENTS_TABLE
 
 ERROR_LENGTH = 500  # of an error's description, as a fault stores it
 Connection = psycopg.Connection[tuple[Any, ...]]

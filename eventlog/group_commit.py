@@ -34,6 +34,8 @@ from eventsourcing.persistence import (
     Subscription,
 )
 
+from domain.ports import AsyncRecorder
+
 _STOP = object()
 
 # A group takes callers until it holds this many events (the caller that
@@ -148,7 +150,7 @@ def _wake_tasks(callers: Sequence[Caller]) -> None:
             loop.call_soon_threadsafe(_settle, tasks)
 
 
-class GroupCommitRecorder(ApplicationRecorder):
+class GroupCommitRecorder(ApplicationRecorder, AsyncRecorder):
     """An application recorder whose inserts are committed in groups.
 
     Reads go straight to the wrapped recorder.
@@ -193,7 +195,7 @@ class GroupCommitRecorder(ApplicationRecorder):
             self._queue.put(caller)
 
     def close(self) -> None:
-        """Commit what is queued, then stop the committer thread.
+        """Commit what is queued, stop the committer thread, close the wrapped recorder.
 
         Callers that insert from now on get RecorderClosedError.
         """
@@ -202,6 +204,9 @@ class GroupCommitRecorder(ApplicationRecorder):
                 self._closed = True
                 self._queue.put(_STOP)
         self._thread.join()
+        close = getattr(self.recorder, "close", None)  # podium's recorder owns a connection
+        if close is not None:
+            close()
 
     def _run(self) -> None:
         try:

@@ -17,7 +17,7 @@ from typing import TypeVar
 import psycopg
 from psycopg import sql
 
-from domain.application import EVENTS_TABLE
+from eventlog.postgres import EVENTS_TABLE
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

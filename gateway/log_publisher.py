@@ -16,14 +16,14 @@ import contextlib
 import psycopg
 from broadcaster import Broadcast
 
+from eventlog.following import keep_following, listening
+from eventlog.reading import Connection, head
 from gateway.broadcast import encode_batch
 from gateway.log_pages import routed_after
 from projections.directory import AgentDirectory
-from projections.following import keep_following, listening
-from projections.log import Connection, head
 
 
-class LogFeed:
+class LogPublisher:
     """Follows the log from where it stands at start, publishing what is appended
     on ``channel``."""
 

@@ -6,7 +6,7 @@ whole log and folds its own share of the projectors into their shadow
 tables (different tables, so the processes never meet). Decoding the log
 again costs less than what the other core gives.
 
-The worker is ``python -m projections.worker``. It reads its orders as one
+The worker is ``python -m projections.rebuild_process``. It reads its orders as one
 JSON line on stdin, prints its position after each batch and ``done N`` at
 the end, and exits when its stdin closes: if the rebuild dies, its workers
 stop too.

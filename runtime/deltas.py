@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
-class LiveFeed(Protocol):
+class DeltaSink(Protocol):
     def publish(self, kind: str, data: dict[str, Any]) -> None:
         """Hand one ephemeral update to whoever watches (must not block)."""
 
 
-class NoViewers:
+class DroppedDeltas:
     """The live feed of a runtime nobody watches."""
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:
