@@ -224,7 +224,12 @@ def describe(error: BaseException) -> str:
     return clean_text(text)[:ERROR_LENGTH]
 
 
+# The log's head: the last notification id (0 when empty). Ids commit in
+# order (see eventlog.recorder), so nothing at or below it can appear later.
+HEAD = f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
+
+
 def head(conn: Connection) -> int:
     """The last notification id in the log (0 when empty)."""
-    row = conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}").fetchone()
+    row = conn.execute(HEAD).fetchone()
     return int(row[0]) if row else 0
