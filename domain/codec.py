@@ -64,11 +64,15 @@ class MsgspecTranscoder(Transcoder):
         return self._decoder.decode(data)
 
 
-class Envelope(msgspec.Struct, frozen=True):
-    """The stored state of one event, with its payload decoded to the latest version."""
+class StoredState(msgspec.Struct, frozen=True, gc=False):
+    """The stored state of one event, decoded: its payload is the latest schema version
+    once ``StateDecoder.decode`` has upcast it (``decode_json`` alone leaves it as stored).
+
+    A struct the GC need not track, made once per event read: a rebuild makes millions.
+    """
 
     timestamp: datetime
-    payload: Payload
+    payload: Any
     originator_topic: str | None = None
 
 
@@ -87,22 +91,6 @@ def payload_versions(cls: PodiumEventType) -> tuple[type[Payload], ...]:
     if isinstance(latest, str):  # postponed annotation: resolve it in the event's module
         latest = getattr(sys.modules[cls.__module__], latest)
     return (latest, *cls.previous_payloads)
-
-
-@cache
-def _envelope_decoder(cls: PodiumEventType) -> msgspec.json.Decoder[Any]:
-    versions = payload_versions(cls)
-    payload_type = versions[0] if len(versions) == 1 else Union[versions]  # noqa: UP007
-    envelope = msgspec.defstruct(
-        f"{cls.__name__}Envelope",
-        [
-            ("timestamp", datetime),
-            ("payload", payload_type),
-            ("originator_topic", str | None, None),
-        ],
-        frozen=True,
-    )
-    return msgspec.json.Decoder(envelope)
 
 
 def decode_stored(decode: Callable[[bytes], T], state: bytes) -> T:
@@ -125,15 +113,62 @@ def decode_stored(decode: Callable[[bytes], T], state: bytes) -> T:
         return decode(cleaned)
 
 
-def decode_state(topic: str, state: bytes) -> Envelope:
-    """Decode stored state to an envelope whose payload is the latest schema version."""
-    cls = event_class(topic)
-    raw = decode_stored(_envelope_decoder(cls).decode, state)
-    payload: Payload = raw.payload
-    latest = payload_versions(cls)[0]
-    while not isinstance(payload, latest):
-        payload = payload.upcast()
-    return Envelope(raw.timestamp, payload, raw.originator_topic)
+class StateDecoder(msgspec.Struct, frozen=True, gc=False):
+    """How one topic's stored state is decoded: the only decoder of stored events.
+
+    Everything that depends on the topic (the event class, a msgspec decoder
+    for exactly its payload versions, the latest version) is looked up once
+    per topic, so decoding an event is one msgspec call and, for an old
+    payload, its upcasts. The mapper (loading aggregates) and the log's
+    readers (``eventlog.reading.decode_rows``) both decode with it.
+    """
+
+    event_class: PodiumEventType
+    decode_json: Callable[[bytes], StoredState]  # the JSON as it is, payload as stored
+    latest: type[Payload]
+
+    def decode(self, state: bytes) -> StoredState:
+        """The stored state, cleaned (``decode_stored``), its payload upcast to the latest."""
+        stored = decode_stored(self.decode_json, state)
+        if isinstance(stored.payload, self.latest):
+            return stored
+        return StoredState(stored.timestamp, self.upcast(stored.payload), stored.originator_topic)
+
+    def upcast(self, payload: Payload) -> Payload:
+        """An older schema version's payload as the latest."""
+        while not isinstance(payload, self.latest):
+            payload = payload.upcast()
+        return payload
+
+
+# A plain dict, not functools.cache: decode_rows looks a topic up once per row,
+# and dict.get is the cheapest lookup Python has.
+STATE_DECODERS: dict[str, StateDecoder] = {}
+
+
+def state_decoder(topic: str) -> StateDecoder:
+    """The decoder of one topic's stored state (made on first use, then shared)."""
+    decoder = STATE_DECODERS.get(topic)
+    if decoder is None:
+        cls = event_class(topic)
+        versions = payload_versions(cls)
+        payload = versions[0] if len(versions) == 1 else Union[versions]  # noqa: UP007
+        # StoredState with the payload's type narrowed to this event's versions.
+        state: type[StoredState] = msgspec.defstruct(  # type: ignore[assignment]
+            f"{cls.__name__}State",
+            [("timestamp", datetime), ("payload", payload)],
+            bases=(StoredState,),
+            frozen=True,
+            gc=False,
+        )
+        decode = msgspec.json.Decoder(state).decode
+        decoder = STATE_DECODERS[topic] = StateDecoder(cls, decode, versions[0])
+    return decoder
+
+
+def decode_state(topic: str, state: bytes) -> StoredState:
+    """Decode stored state to its timestamp and payload at the latest schema version."""
+    return state_decoder(topic).decode(state)
 
 
 class PayloadMapper(Mapper[UUID]):
@@ -159,16 +194,16 @@ class PayloadMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        cls = event_class(stored_event.topic)
-        envelope = decode_state(stored_event.topic, stored_event.state)
+        decoder = state_decoder(stored_event.topic)
+        stored = decoder.decode(stored_event.state)
         state: dict[str, Any] = {
             "originator_id": stored_event.originator_id,
             "originator_version": stored_event.originator_version,
-            "timestamp": envelope.timestamp,
-            "payload": envelope.payload,
+            "timestamp": stored.timestamp,
+            "payload": stored.payload,
         }
-        if envelope.originator_topic is not None:
-            state["originator_topic"] = envelope.originator_topic
-        domain_event = object.__new__(cls)
+        if stored.originator_topic is not None:
+            state["originator_topic"] = stored.originator_topic
+        domain_event = object.__new__(decoder.event_class)
         object.__setattr__(domain_event, "__dict__", state)
         return domain_event

@@ -1,7 +1,7 @@
 """Following the log as it grows: woken by appends, and back after failures.
 
-Every consumer that follows the log live (the gateway's feed, the runtime)
-does the same two things: wait until something is appended, which the
+Every consumer that follows the log live (the gateway's feed, the runtime,
+the projection runner) does the same two things: wait until something is appended, which the
 store's insert announces with NOTIFY, and carry on after the database went
 away for a while. Both live here so they behave the same everywhere.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -26,6 +26,7 @@ T = TypeVar("T")
 # this often bounds what that costs.
 WAKE_AT_LEAST_EVERY = 1.0
 RETRY_AFTER = 1.0
+LISTEN = sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE))
 
 
 class Appends:
@@ -49,8 +50,28 @@ async def listening(conninfo: str, who: str) -> AsyncIterator[Appends]:
     async with await psycopg.AsyncConnection.connect(
         conninfo, autocommit=True, application_name=who
     ) as conn:
-        await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
+        await conn.execute(LISTEN)
         yield Appends(conn)
+
+
+class BlockingAppends:
+    """``Appends`` for a thread: its connection (autocommit) also reads the log."""
+
+    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+        self.conn = conn
+
+    def wait(self, timeout: float = WAKE_AT_LEAST_EVERY) -> None:
+        """Return once something was appended, or after ``timeout`` seconds at the latest."""
+        for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+            pass
+
+
+@contextlib.contextmanager
+def listening_blocking(conninfo: str, who: str) -> Iterator[BlockingAppends]:
+    """``listening`` for a thread: a connection of its own, closed at the end."""
+    with psycopg.connect(conninfo, autocommit=True, application_name=who) as conn:
+        conn.execute(LISTEN)
+        yield BlockingAppends(conn)
 
 
 async def keep_following(follow: Callable[[], Awaitable[T]], who: str) -> T:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from types import ModuleType
-from typing import Any, Union
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -14,10 +14,10 @@ import psycopg
 
 from domain.codec import (
     NUL_ESCAPE,
+    STATE_DECODERS,
     PodiumEventType,
-    decode_stored,
     event_class,
-    payload_versions,
+    state_decoder,
 )
 from domain.events import Payload, PodiumCreated, PodiumEvent
 from domain.text import clean_text
@@ -112,43 +112,24 @@ def select_events(after: int, limit: int, until: int | None = None) -> tuple[str
     return query + " ORDER BY notification_id LIMIT %s", [*params, limit]
 
 
-class _Recorded(msgspec.Struct, frozen=True, gc=False):
-    """What projectors need of an event's stored state (see domain.codec)."""
-
-    timestamp: datetime
-    payload: Any
-
-
-class _Decoder(msgspec.Struct, frozen=True, gc=False):
-    event_class: PodiumEventType
-    decode: Callable[[bytes], Any]  # to a subclass of _Recorded
-    latest: type[Payload]
-
-
-_decoders: dict[str, _Decoder] = {}
-
-
-def _decoder(topic: str) -> _Decoder:
-    """How to decode one topic's stored state straight to its latest payload struct.
-
-    The same format as ``domain.codec.decode_state``, with everything that
-    depends on the topic looked up once per topic rather than once per event.
-    """
-    decoder = _decoders.get(topic)
-    if decoder is None:
-        cls = event_class(topic)
-        versions = payload_versions(cls)
-        payload = versions[0] if len(versions) == 1 else Union[versions]  # noqa: UP007
-        state = msgspec.defstruct(
-            f"{cls.__name__}State",
-            [("timestamp", datetime), ("payload", payload)],
-            bases=(_Recorded,),
-            frozen=True,
-            gc=False,
-        )
-        decode = msgspec.json.Decoder(state).decode
-        decoder = _decoders[topic] = _Decoder(cls, decode, versions[0])
-    return decoder
+def first_event(cur: Cursor, stream: UUID) -> RecordedEvent:
+    """A stream's first event; LookupError when it has none, and the decoder's
+    error (see ``domain.codec.decode_stored``) when it cannot be decoded."""
+    cur.execute(SELECT_EVENTS + " WHERE originator_id = %s AND originator_version = 1", (stream,))
+    row = cur.fetchone()
+    if row is None:
+        raise LookupError(f"stream {stream} has no first event")
+    notification_id, raw_id, version, topic, state = row
+    decoder = state_decoder(topic)
+    stored = decoder.decode(bytes(state))
+    return RecordedEvent(
+        notification_id,
+        stream_id(bytes(raw_id)),
+        version,
+        decoder.event_class,
+        stored.timestamp,
+        stored.payload,
+    )
 
 
 class Unreadable(msgspec.Struct, frozen=True):
@@ -170,21 +151,23 @@ def decode_rows(
     """
     events: list[RecordedEvent] = []
     append = events.append  # the loop runs once per event of every rebuild
+    decoders = STATE_DECODERS
     for notification_id, raw_id, version, topic, state in rows:
         try:
-            decoder = _decoders.get(topic) or _decoder(topic)
-            # decode_stored's work, its common path written out: this loop
-            # decodes every event of every rebuild.
+            decoder = decoders.get(topic) or state_decoder(topic)
+            # StateDecoder.decode's common case written out (clean state, its
+            # payload at the latest version): this loop decodes every event of
+            # every rebuild, and a call per event would be a tenth of its time.
             if state.rfind(NUL_ESCAPE) < 0:
                 try:
-                    recorded: _Recorded = decoder.decode(state)
+                    stored = decoder.decode_json(state)
                 except msgspec.DecodeError:
-                    recorded = decode_stored(decoder.decode, state)
+                    stored = decoder.decode(state)
             else:
-                recorded = decode_stored(decoder.decode, state)
-            payload = recorded.payload
-            while not isinstance(payload, decoder.latest):
-                payload = payload.upcast()  # an event recorded with an older schema
+                stored = decoder.decode(state)
+            payload = stored.payload
+            if not isinstance(payload, decoder.latest):
+                payload = decoder.upcast(payload)  # an event recorded with an older schema
         except Exception as error:
             if unreadable is not None:
                 unreadable.append(Unreadable(notification_id, _known_class(topic), describe(error)))
@@ -195,7 +178,7 @@ def decode_rows(
                 stream_id(raw_id),
                 version,
                 decoder.event_class,
-                recorded.timestamp,
+                stored.timestamp,
                 payload,
             )
         )

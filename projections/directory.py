@@ -12,9 +12,7 @@ from typing import NamedTuple
 from uuid import UUID
 
 from domain.agent import AgentCreated, AgentCreatedV2
-from domain.codec import decode_state
-from eventlog.postgres import EVENTS_TABLE
-from eventlog.reading import Cursor, RecordedEvent
+from eventlog.reading import Cursor, RecordedEvent, first_event
 
 
 class AgentIdentity(NamedTuple):
@@ -44,15 +42,7 @@ class AgentDirectory:
             return last
         known = self._known.get(agent_id.int)
         if known is None:
-            cur.execute(
-                f"SELECT topic, state FROM {EVENTS_TABLE} "
-                "WHERE originator_id = %s AND originator_version = 1",
-                (agent_id,),
-            )
-            row = cur.fetchone()
-            if row is None:
-                raise LookupError(f"agent stream {agent_id} has no first event")
-            payload = decode_state(str(row[0]), bytes(row[1])).payload
+            payload = first_event(cur, agent_id).payload
             assert isinstance(payload, AgentCreatedV2)
             known = AgentIdentity(payload.session_id, payload.name)
             self._known[agent_id.int] = known

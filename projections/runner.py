@@ -18,10 +18,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-import psycopg
-from psycopg import sql
-
-from eventlog.postgres import EVENTS_TABLE
+from eventlog.following import listening_blocking
 from eventlog.reading import Connection, Unreadable, last_read, read_events
 from projections.directory import AgentDirectory
 from projections.faults import record_faults, tell, unreadable_faults
@@ -107,16 +104,12 @@ class ProjectionRunner:
                 self.stopping.wait(RETRY_AFTER)
 
     def _follow(self, poll_seconds: float) -> None:
-        with psycopg.connect(
-            self.conninfo, autocommit=True, application_name="podium projections"
-        ) as conn:
-            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
+        with listening_blocking(self.conninfo, "podium projections") as appends:
             while not self.stopping.is_set():
-                self.catch_up(conn)
+                self.catch_up(appends.conn)
                 # Wake on the next append, or poll now and then in case a NOTIFY
                 # was missed while the connection was busy.
-                for _ in conn.notifies(timeout=poll_seconds, stop_after=1):
-                    pass
+                appends.wait(poll_seconds)
 
     def stop(self) -> None:
         self.stopping.set()
