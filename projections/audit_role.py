@@ -11,11 +11,14 @@ from __future__ import annotations
 from psycopg import sql
 
 import sql as sql_files
+from eventlog.postgres import EVENTS_TABLE
 from eventlog.reading import Connection
+from eventlog.schema import EVENTS_VIEW
+from projections.faults import FAULTS_TABLE
 
 AUDIT_ROLE = "podium_audit"
 # The event table, its audit view, and the events the read models skipped as poison.
-LOG_RELATIONS = ("podium_events", "events", "projection_faults")
+LOG_RELATIONS = (EVENTS_TABLE, EVENTS_VIEW, FAULTS_TABLE)
 
 
 def create_audit_role(conn: Connection) -> None:

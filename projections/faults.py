@@ -2,7 +2,7 @@
 
 A read model skips an event it cannot fold (a projector raised on it,
 PostgreSQL refused its rows) or that cannot be decoded at all. Each skip is
-a row of ``projection_faults`` (sql/events.sql), written in the transaction
+a row of ``projection_faults`` (sql/projection_tables.sql), written in the transaction
 that moves the read model past the event, so it is recorded exactly once
 however many runners share the database, and told once in the system log,
 at level error. A rebuild replaces its read models' faults with the ones it
@@ -25,6 +25,8 @@ from projections.read_models import NAMES
 log = logging.getLogger(__name__)
 
 RECENT = 100  # faults that ``faults`` lists, newest first
+# Also the events view's list of suspect rows (eventlog.schema), read the careful way.
+FAULTS_TABLE = "projection_faults"
 
 
 class Fault(msgspec.Struct, frozen=True):
@@ -54,12 +56,12 @@ def faults(conn: Connection, limit: int = RECENT) -> Faults:
     """The read models' faults: the count per read model (the metric), the latest ones."""
     counts = conn.execute(
         "SELECT t.projection, count(f.notification_id) FROM projection_tracking t "
-        "LEFT JOIN projection_faults f USING (projection) WHERE t.projection = ANY(%s) "
+        f"LEFT JOIN {FAULTS_TABLE} f USING (projection) WHERE t.projection = ANY(%s) "
         "GROUP BY t.projection ORDER BY 1",
         (list(NAMES),),  # the read models (the runtime tracks its claims there too)
     ).fetchall()
     recent = conn.execute(
-        "SELECT projection, notification_id, error, recorded_at FROM projection_faults "
+        f"SELECT projection, notification_id, error, recorded_at FROM {FAULTS_TABLE} "
         "ORDER BY recorded_at DESC, notification_id DESC, projection LIMIT %s",
         (limit,),
     ).fetchall()
@@ -81,7 +83,7 @@ def unreadable_faults(
 
 
 _INSERT = (
-    "INSERT INTO projection_faults (projection, notification_id, error) "
+    f"INSERT INTO {FAULTS_TABLE} (projection, notification_id, error) "
     "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[]) "
     "ON CONFLICT DO NOTHING RETURNING projection, notification_id, error"
 )
@@ -98,7 +100,7 @@ def record_faults(cur: Cursor, found: Sequence[Fault]) -> list[Fault]:
 def replace_faults(cur: Cursor, names: Sequence[str], found: Sequence[Fault]) -> list[Fault]:
     """Make ``found`` the named read models' faults (a rebuild's); returns the new ones."""
     cur.execute(
-        "DELETE FROM projection_faults f WHERE f.projection = ANY(%s) AND NOT EXISTS ("
+        f"DELETE FROM {FAULTS_TABLE} f WHERE f.projection = ANY(%s) AND NOT EXISTS ("
         "SELECT FROM unnest(%s::text[], %s::bigint[]) AS n (projection, notification_id) "
         "WHERE (n.projection, n.notification_id) = (f.projection, f.notification_id))",
         (list(names), *_columns(found)[:2]),

@@ -1,5 +1,7 @@
-"""Schema setup: the event store, the events view, tracking, the read models and
-the role audit SQL runs as.
+"""Schema setup, in one call: the log (eventlog.schema: the events table and
+view), the projections' tracking and faults, the read models, the tables
+beside the log (Claude's transcripts, idempotency keys) and the role audit
+SQL runs as.
 
 Idempotent and safe to run from many processes at once: an advisory lock
 serialises concurrent migrations, and every statement is IF NOT EXISTS or
@@ -12,10 +14,11 @@ import psycopg
 from psycopg import sql
 
 import sql as sql_files
-from eventlog.postgres import open_podium
 from eventlog.reading import Connection
+from eventlog.schema import create_events_view, create_log
 from projections.audit_role import create_audit_role, grant_audit_reads
 from projections.directory import AgentDirectory
+from projections.faults import FAULTS_TABLE
 from projections.read_models import NAMES, projectors
 
 MIGRATION_LOCK = 0x706F6469  # "podi"
@@ -26,9 +29,10 @@ def migrate(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            open_podium(conninfo, pool_size=1).close()  # eventsourcing creates its tables
+            create_log(conninfo)
             with conn.transaction():
-                conn.execute(sql_files.read("events.sql"))
+                conn.execute(sql_files.read("projection_tables.sql"))
+                create_events_view(conn, suspects=FAULTS_TABLE)
                 conn.execute(sql_files.read("session_store.sql"))
                 conn.execute(sql_files.read("idempotency.sql"))
                 create_audit_role(conn)

@@ -19,8 +19,12 @@ from typing import Any
 import msgspec
 import psycopg
 import pytest
+from eventsourcing.utils import get_topic
 
+from domain.agent import AgentTextEmitted
 from domain.events import Usage
+from domain.session import UserMessageSent
+from domain.system_log import SystemLogged
 from domain.text import NUL_MARKER, REPLACEMENT
 from eventlog.postgres import open_podium
 from gateway.audit import get_query, list_queries, run_named
@@ -113,7 +117,7 @@ def state(payload: dict[str, Any]) -> bytes:
     return msgspec.json.encode({"timestamp": TIMESTAMP, "payload": payload})
 
 
-USER_MESSAGE = "domain.session:UserMessageSent"
+USER_MESSAGE = get_topic(UserMessageSent)
 
 
 def message(text: bytes) -> bytes:
@@ -143,7 +147,7 @@ def poison_the_store(database_url: str) -> dict[str, int]:
             "bad_fields": append_raw(
                 conn,
                 uuid.uuid4(),
-                "domain.system_log:SystemLogged",
+                get_topic(SystemLogged),
                 state(
                     {"v": 1, "level": "error", "message": "m", "context": {}, "session_id": "no"}
                 ).replace(TIMESTAMP.encode(), b"yesterday"),
@@ -151,7 +155,7 @@ def poison_the_store(database_url: str) -> dict[str, int]:
             "projector_raises": append_raw(
                 conn,
                 orphan,
-                "domain.agent:AgentTextEmitted",
+                get_topic(AgentTextEmitted),
                 state({"v": 1, "task": None, "text": "who am I?"}),
             ),
         }

@@ -13,7 +13,7 @@ from eventsourcing.utils import get_topic
 from domain.agent import Agent, AgentCreated, AgentCreatedV1, AgentCreatedV2
 from domain.application import Podium
 from domain.codec import MsgspecTranscoder, decode_state, state_decoder
-from domain.events import Usage
+from domain.events import PodiumCreated, PodiumEvent, Usage
 from domain.session import Session, UserMessageSent, UserMessageSentV1
 from domain.text import NUL_MARKER, REPLACEMENT
 from eventlog.reading import Unreadable, decode_rows
@@ -70,7 +70,7 @@ def stored_events(app: Podium, *streams: uuid.UUID) -> list[StoredEvent]:
 def rows(*stored: StoredEvent) -> list[tuple[object, ...]]:
     """Stored events as the log's reader gets them from PostgreSQL, numbered from 1."""
     return [
-        (n, event.originator_id.bytes, event.originator_version, event.topic, event.state)
+        (n, uuid.UUID(str(event.originator_id)).bytes, event.originator_version, event.topic, event.state)
         for n, event in enumerate(stored, start=1)
     ]
 
@@ -86,6 +86,7 @@ def test_every_event_round_trips_through_the_codec() -> None:
         events = list(app.events.get(stream_id))
         assert events, stream_id
         for event in events:
+            assert isinstance(event, PodiumEvent | PodiumCreated)
             stored = app.mapper.to_stored_event(event)
             again = decode_state(stored.topic, stored.state)
             assert again.payload == event.payload
