@@ -13,7 +13,6 @@ from uuid import UUID, uuid5
 from domain.aggregate import PodiumAggregate
 from domain.events import Payload, PodiumCreated, PodiumEvent
 
-LEVELS = ("debug", "info", "warning", "error")
 SYSTEM_LOG_NAMESPACE = UUID("6f1d2a52-3c0e-4d59-9a53-8d1f0c6a7b10")
 
 
@@ -41,8 +40,12 @@ class SystemLog(PodiumAggregate):
         context: dict[str, str] | None = None,
         session_id: UUID | None = None,
     ) -> None:
-        if level not in LEVELS:
-            raise ValueError(f"unknown log level {level!r}: use one of {', '.join(LEVELS)}")
+        # Imported here: domain.vocabulary sorts this module's events, so it imports
+        # this module, and a module-level import would be a cycle.
+        from domain.vocabulary import Level
+
+        if level not in {known.value for known in Level}:
+            raise ValueError(f"unknown log level {level!r}: use one of {', '.join(Level)}")
         payload = SystemLoggedV1(
             level=level, message=message, context=context or {}, session_id=session_id
         )

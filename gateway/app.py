@@ -1,4 +1,4 @@
-"""The gateway's Starlette application: routes from one table, problems, the edge's
+"""The gateway's Starlette application: the route table, problems, the edge's
 checks, the UI.
 
 Every request first passes the same-origin checks (gateway.same_origin):
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,10 +18,11 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from gateway.idempotency import idempotent
-from gateway.openapi import COMMANDS, ENDPOINTS, openapi
+from gateway.bodies import MAX_BODY
+from gateway.body_limit import BodyLimit
+from gateway.endpoints import endpoints
 from gateway.problems import HANDLERS, problem_response
-from gateway.routes import Routes, json
+from gateway.routes import Routes
 from gateway.same_origin import SameOriginOnly, ServedNames
 from gateway.token_auth import TokenRequired
 
@@ -29,12 +31,13 @@ UI_DIR = Path(__file__).resolve().parent.parent / "ui"
 
 def create_app(
     routes: Routes,
+    claims: AsyncConnectionPool,
     names: ServedNames,
     token: str | None = None,
     ui_dir: Path = UI_DIR,
 ) -> Starlette:
-    async def document(request: Request) -> Response:
-        return json(openapi())
+    """The app answering with ``routes``; commands keep their Idempotency-Key claims
+    on ``claims``."""
 
     async def index(request: Request) -> Response:
         page = ui_dir / "index.html"
@@ -42,15 +45,12 @@ def create_app(
             return problem_response(404, "the web UI is not installed")
         return FileResponse(page)
 
-    table: list[BaseRoute] = []
-    for endpoint in ENDPOINTS:
-        handler = document if endpoint.handler == "openapi" else getattr(routes, endpoint.handler)
-        if endpoint.handler in COMMANDS:
-            handler = idempotent(routes.queries.pool, handler)
-        table.append(Route(endpoint.path, handler, methods=[endpoint.method]))
-    table.append(WebSocketRoute("/ws", routes.websocket))
-    table.append(Route("/", index))
-    table.append(Route("/sessions/{session_id}", index))
+    table: list[BaseRoute] = [
+        *endpoints(routes, claims),
+        WebSocketRoute("/ws", routes.websocket),
+        Route("/", index),
+        Route("/sessions/{session_id}", index),
+    ]
     if ui_dir.is_dir():
         table.append(Mount("/", StaticFiles(directory=ui_dir), name="ui"))
     # The first is the outermost: a request not meant for podium is refused before
@@ -59,4 +59,5 @@ def create_app(
     if token:
         secure = names.public is not None and names.public.scheme == "https"
         middleware.append(Middleware(TokenRequired, token=token, secure_cookie=secure))
+    middleware.append(Middleware(BodyLimit, limit=MAX_BODY))  # read by the endpoints
     return Starlette(routes=table, middleware=middleware, exception_handlers=HANDLERS)

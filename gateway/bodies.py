@@ -2,8 +2,8 @@
 
 Text PostgreSQL cannot hold never gets past here: a NUL (U+0000) in any text
 field, or a lone surrogate, is a 422 naming the field. The body is read
-against its limit as it arrives, so an oversized one is refused without
-being held in memory.
+against its limit (``MAX_BODY``, gateway/body_limit.py) as it arrives, so an
+oversized one is refused without being held in memory.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 async def read_body(request: Request, shape: type[B]) -> B:
     """The request's JSON body as ``shape``, or a 4xx problem saying what is wrong.
 
-    That it says it is JSON was checked at the edge (gateway/same_origin.py)."""
-    raw = await _read_within_limit(request)
+    That it says it is JSON was checked at the edge (gateway/same_origin.py), and
+    its size is checked as it is read (gateway/body_limit.py)."""
+    raw = await request.body()
     try:
         body = msgspec.json.decode(raw or b"{}", type=shape)
     except msgspec.ValidationError as error:
@@ -88,18 +89,6 @@ async def read_body(request: Request, shape: type[B]) -> B:
     if found := _unstorable(msgspec.to_builtins(body)):
         raise Problem(422, f"{found[0]} contains {found[1]}, which podium cannot store")
     return body
-
-
-async def _read_within_limit(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
-        raise Problem(413, f"the body is {declared} bytes; the limit is {MAX_BODY}")
-    received = bytearray()
-    async for chunk in request.stream():
-        received += chunk
-        if len(received) > MAX_BODY:
-            raise Problem(413, f"the body is larger than the limit of {MAX_BODY} bytes")
-    return bytes(received)
 
 
 def _undecodable(raw: bytes, error: msgspec.DecodeError) -> Problem:

@@ -20,10 +20,10 @@ from uuid import uuid4
 import msgspec
 from broadcaster import Broadcast
 
-from gateway.event_json import Routed
 from gateway.live_events import LiveEvents, delta_from_json
+from projections.event_view import Routed
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
 DELTAS = "podium-deltas"  # partial text, from every runtime to every gateway
 
@@ -133,4 +133,4 @@ async def _relay(subscriber: Any, append: Callable[[str], None]) -> None:
         try:
             append(event.message)
         except msgspec.DecodeError:
-            log.warning("dropped a malformed message from the broadcaster")
+            logger.warning("dropped a malformed message from the broadcaster")

@@ -146,12 +146,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         token=_token(args),
         session_id=_session_id(args.session),
         broadcast_url=args.broadcast_url,
-        log_dir=Path(args.log_dir) if args.log_dir else data_dir / "logs",
+        logging_dir=Path(args.log_dir) if args.log_dir else data_dir / "logs",
         public_url=args.public_url,
     )
     print(_mode_line(demo), file=sys.stderr)
-    log_file = setup_logging(options.log_dir)
-    print(f"podium: logging to {log_file}", file=sys.stderr)
+    logging_file = setup_logging(options.logging_dir)
+    print(f"podium: logging to {logging_file}", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
         run_event_loop(serve(config, options))
     return 0
@@ -341,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="the URL people open podium at, e.g. behind a proxy (its host is then accepted)",
     )
-    p.add_argument("--log-dir", help="log folder (default: DATA_DIR/logs)")
+    p.add_argument("--log-dir", help="folder of podium.log (default: DATA_DIR/logs)")
     p.add_argument(
         "--broadcast-url",
         default=os.environ.get("PODIUM_BROADCAST_URL", "memory://"),

@@ -16,8 +16,8 @@ gets that answer. What can go wrong in between, and what a retry then gets:
 - The owner is gone (podium killed, or another process silent for longer
   than ``TAKE_OVER_AFTER_S``): a retry takes the claim over, exactly one
   retry (the row changes only if it is still the claim the retry saw). For a
-  handler whose command records its key in the log (``REPLAYED_BY_KEY``:
-  AgentCommanded's ``request``), the take-over runs the handler again and
+  handler whose command records its key in the log (``replayed_by_key``, as
+  AgentCommanded's ``request`` does), the take-over runs the handler again and
   the domain answers from the log: the task given for this key, with
   nothing given twice even if the first owner is alive after all (the
   agent's stream is the arbiter: concurrent appends conflict, and the loser
@@ -39,15 +39,12 @@ from starlette.responses import Response
 
 from gateway.problems import Problem
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_KEY = 200
 # Longer than any command takes while its process lives (its database calls
 # time out well before), short enough for a client retrying after a crash.
 TAKE_OVER_AFTER_S = 10.0
-# Handlers whose command is recorded in the log with its Idempotency-Key, so
-# that running them again with the key gives the first answer, not a new command.
-REPLAYED_BY_KEY = frozenset({"command_agent"})
 
 STILL_RUNNING = "a request with this Idempotency-Key is still running"
 CUT_SHORT = (
@@ -64,10 +61,12 @@ def _answer(status: int, body: bytes) -> Response:
 class KeyedHandler:
     """One handler behind the Idempotency-Key claims: the owner of its claims."""
 
-    def __init__(self, pool: AsyncConnectionPool, handler: Handler) -> None:
+    def __init__(self, pool: AsyncConnectionPool, handler: Handler, replayed_by_key: bool) -> None:
         self.pool = pool
         self.handler = handler
-        self.replayed_by_key = getattr(handler, "__name__", "") in REPLAYED_BY_KEY
+        # Its command is recorded in the log with its key: running it again with
+        # the key gives the first answer, not a new command.
+        self.replayed_by_key = replayed_by_key
         self.owner = f"{getattr(handler, '__name__', 'handler')} {uuid.uuid4()}"
         self.running: set[str] = set()  # keys whose handler runs now, here
         self.unstored: dict[str, Response] = {}  # answers the database did not take
@@ -141,7 +140,7 @@ class KeyedHandler:
             )
             if await taken.fetchone() is None:
                 raise Problem(409, STILL_RUNNING)  # another retry took it over first
-        log.warning("Idempotency-Key %r: took over a claim cut short (owner %s)", key, owner)
+        logger.warning("Idempotency-Key %r: took over a claim cut short (owner %s)", key, owner)
 
     async def _store(self, key: str, response: Response) -> None:
         """Keep the answer for retries; kept here instead when the database is cut off."""
@@ -153,7 +152,7 @@ class KeyedHandler:
                 )
         except Exception as error:
             self.unstored[key] = response
-            log.warning("Idempotency-Key %r: answer kept in memory, not stored: %s", key, error)
+            logger.warning("Idempotency-Key %r: answer kept in memory, not stored: %s", key, error)
         else:
             self.unstored.pop(key, None)
 
@@ -163,8 +162,11 @@ class KeyedHandler:
             async with self.pool.connection() as conn:
                 await conn.execute("DELETE FROM idempotency_keys WHERE key = %s", (key,))
         except Exception as error:
-            log.warning("Idempotency-Key %r: claim not given up: %s", key, error)
+            logger.warning("Idempotency-Key %r: claim not given up: %s", key, error)
 
 
-def idempotent(pool: AsyncConnectionPool, handler: Handler) -> Handler:
-    return KeyedHandler(pool, handler).run  # a method: Starlette calls it with the request
+def idempotent(
+    pool: AsyncConnectionPool, handler: Handler, replayed_by_key: bool = False
+) -> Handler:
+    """``handler`` behind Idempotency-Key claims kept on ``pool``."""
+    return KeyedHandler(pool, handler, replayed_by_key).run  # Starlette calls it with the request

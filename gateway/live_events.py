@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from gateway.event_json import Routed
+from projections.event_view import Routed
 
 # How much of the live feed is kept for viewers that fall behind, by size of
 # the encoded events: past this, the oldest batches go and a viewer that

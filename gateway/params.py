@@ -34,8 +34,15 @@ def given(params: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def ascii_number(raw: str) -> int | None:
+    """The number ``raw`` writes in ASCII digits, or None when it is anything else
+    (or too long to be a bigint: reading a 5,000-digit one would cost for nothing)."""
+    return int(raw) if _DIGITS.fullmatch(raw) else None
+
+
 def whole_number(raw: str, name: str, low: int, high: int) -> int:
-    if _DIGITS.fullmatch(raw) and low <= (value := int(raw)) <= high:
+    value = ascii_number(raw)
+    if value is not None and low <= value <= high:
         return value
     raise Problem(422, f"{name} must be a whole number from {low} to {high}, not {shown(raw)}")
 

@@ -17,7 +17,7 @@ from starlette.routing import Match
 from domain import errors
 from runtime.templates import UnknownTemplate
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 RETRY_AFTER_S = 1
 
 STATUS_OF: dict[type[errors.DomainError], int] = {
@@ -121,7 +121,7 @@ async def on_database_unavailable(request: Request, exc: Exception) -> Response:
     Idempotency-Key. (psycopg_pool's PoolTimeout is an OperationalError too.) Other
     database errors stay 500s: they are bugs."""
     reason = " ".join(str(exc).split())
-    log.warning(
+    logger.warning(
         "the database is unavailable for %s %s: %s", request.method, request.url.path, reason
     )
     response = problem_response(503, "the database is unavailable; retry in a moment")
@@ -130,7 +130,7 @@ async def on_database_unavailable(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(500, "podium hit an unexpected error; it is in the server log")
 
 

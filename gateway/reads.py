@@ -14,12 +14,18 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from domain.vocabulary import Category, Level
+from eventlog.pool_checks import sweep_dead_async_connections
 from gateway.params import shown
 from gateway.problems import Problem
+from projections.read_models.agent_logs import AGENT_CATEGORIES
 
 MAX_LIMIT = 1_000
-LEVELS = ("debug", "info", "warning", "error")
-LOG_CATEGORIES = ("lifecycle", "message", "thinking", "tool", "hook", "file", "result")
+LEVELS: tuple[str, ...] = tuple(Level)  # what the system log filter accepts
+# What the agent logs filter accepts: exactly the categories agent events have.
+LOG_CATEGORIES: tuple[str, ...] = tuple(
+    category for category in Category if category in AGENT_CATEGORIES.values()
+)
 
 
 def session_id_of(request: Request) -> UUID:
@@ -35,6 +41,17 @@ def contains(text: str) -> str:
     are escaped (``\\`` is ILIKE's escape character) rather than taken as wildcards."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def read_model_pool(conninfo: str) -> AsyncConnectionPool:
+    """The gateway's own connections to the read models (and its Idempotency-Key
+    claims), opened by the caller; no dead one is handed out after a PostgreSQL
+    restart."""
+    pool = AsyncConnectionPool(
+        conninfo, min_size=1, max_size=8, open=False, name="gateway read models"
+    )
+    sweep_dead_async_connections(pool)
+    return pool
 
 
 class ReadModelQueries:

@@ -24,15 +24,16 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.broadcast import BroadcastDeltas, log_channel, open_broadcast, relaying
+from gateway.http_server import HttpServer
 from gateway.live_events import LiveEvents
-from gateway.log_pages import log_reads
 from gateway.log_publisher import LogPublisher
+from gateway.reads import read_model_pool
 from gateway.routes import Routes
 from gateway.same_origin import ServedNames, public_origin
 from gateway.system import System, SystemConfig
-from runtime.model_double.server import EmbeddedServer
+from projections.event_view import LogView
 
-log = logging.getLogger("podium")
+logger = logging.getLogger("podium")
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class ServeOptions:
     token: str | None
     session_id: UUID | None
     broadcast_url: str
-    log_dir: Path
+    logging_dir: Path  # where podium.log is written
     public_url: str | None = None  # where people reach podium, when not at host:port
 
 
@@ -55,9 +56,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def setup_logging(log_dir: Path) -> Path:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / "podium.log"
+def setup_logging(logging_dir: Path) -> Path:
+    logging_dir.mkdir(parents=True, exist_ok=True)
+    path = logging_dir / "podium.log"
     # What agents did, and any error's detail, is for the user who runs podium alone.
     path.touch(mode=0o600)
     path.chmod(0o600)
@@ -73,7 +74,7 @@ def setup_logging(log_dir: Path) -> Path:
 @dataclass
 class RunningGateway:
     system: System
-    server: EmbeddedServer
+    server: HttpServer
     url: str  # the base URL, with the port actually bound
     token: str | None
 
@@ -95,45 +96,38 @@ async def running_gateway(
         broadcast,
         relaying(broadcast, tail, channel),
         System(config, live=BroadcastDeltas(broadcast)) as system,
+        contextlib.AsyncExitStack() as stack,
     ):
-        feed = LogPublisher(system.conninfo, broadcast, channel)
+        # The gateway's own connections: its reads never wait for the runtime's.
+        log_view = LogView(system.conninfo)
+        await asyncio.to_thread(log_view.open)
+        stack.callback(log_view.close)
+        read_models = read_model_pool(system.conninfo)
+        await read_models.open(wait=True)
+        stack.push_async_callback(read_models.close)
+        feed = LogPublisher(log_view, broadcast, channel)
         await feed.start()
+        stack.push_async_callback(feed.stop)
         tail.start_at(feed.position)
-        log_pages = log_reads(system.conninfo)
-        await asyncio.to_thread(log_pages.open, wait=True)
-        # podium owns Ctrl-C and SIGTERM, so shutdown runs in order.
-        server = EmbeddedServer(
+        routes = Routes(system.app, log_view, read_models, tail, config.cwd)
+        server = HttpServer(
             uvicorn.Config(
-                create_app(
-                    Routes(system.app, log_pages, system.runtime.pool, tail, config.cwd),
-                    ServedNames(options.host, public),
-                    token,
-                ),
+                create_app(routes, read_models, ServedNames(options.host, public), token),
                 host=options.host,
                 port=options.port,
                 log_level="warning",
                 lifespan="off",
             )
         )
-        serving = asyncio.create_task(server.serve(), name="http")
+        await server.start()
         try:
-            while not server.started:
-                if serving.done():
-                    serving.result()  # raises why it could not start (port in use, ...)
-                    raise RuntimeError("the HTTP server stopped before it started")
-                await asyncio.sleep(0.02)
-            port = server.servers[0].sockets[0].getsockname()[1]
             if options.session_id is not None:
                 await _resume(system, options.session_id)
             host = f"[{options.host}]" if ":" in options.host else options.host  # IPv6
-            yield RunningGateway(system, server, f"http://{host}:{port}", token)
+            yield RunningGateway(system, server, f"http://{host}:{server.port}", token)
         finally:
-            log.info("podium is shutting down: interrupting working agents")
-            server.should_exit = True
-            server.cut_open_streams()  # event streams never end by themselves
-            await asyncio.gather(serving, return_exceptions=True)
-            await feed.stop()
-            await asyncio.to_thread(log_pages.close)
+            logger.info("podium is shutting down: interrupting working agents")
+            await server.stop()
 
 
 async def serve(config: SystemConfig, options: ServeOptions) -> None:
@@ -142,7 +136,7 @@ async def serve(config: SystemConfig, options: ServeOptions) -> None:
         url = (options.public_url or running.url).rstrip("/") + "/"
         if options.session_id is not None:
             url += f"sessions/{options.session_id}"
-        log.info("podium is up: %s", url)  # never with the token: logs are read by many
+        logger.info("podium is up: %s", url)  # never with the token: logs are read by many
         if running.token:
             url += f"?token={running.token}"
         print(f"podium: open {url}", file=sys.stderr, flush=True)

@@ -19,23 +19,13 @@ from starlette.responses import StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from domain.names import AGENT_NAME
+from domain.vocabulary import Category
 from gateway.live_events import Delta, Entry, FilterKey, LiveEvents, LogBatch
-from gateway.log_pages import LogReads, read_routed
 from gateway.params import NOTIFICATION_ID_MAX, choice_param, given, shown, whole_number
 from gateway.problems import Problem
+from projections.event_view import LogView
 
 HEARTBEAT_SECONDS = 15.0
-CATEGORIES = (
-    "chat",
-    "file",
-    "hook",
-    "lifecycle",
-    "message",
-    "result",
-    "system",
-    "thinking",
-    "tool",
-)
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,7 @@ def stream_filter(params: Mapping[str, str], last_event_id: str | None) -> Strea
     agent = given(params, "agent")
     if agent is not None and not AGENT_NAME.fullmatch(agent):
         raise Problem(422, f"agent must be an agent name, not {shown(agent)}")
-    category = choice_param(params, "category", CATEGORIES)
+    category = choice_param(params, "category", tuple(Category))
     resume = last_event_id or given(params, "after")
     after = None
     if resume is not None:
@@ -79,7 +69,7 @@ Frames = list[Entry] | None  # None: time for a heartbeat
 
 
 async def events_for(
-    tail: LiveEvents, reads: LogReads, wanted: StreamFilter
+    tail: LiveEvents, log_view: LogView, wanted: StreamFilter
 ) -> AsyncIterator[Frames]:
     """What a viewer should get, in order: its backlog from the store, then the
     live tail, as much of it at a time as has arrived since the last write.
@@ -96,7 +86,7 @@ async def events_for(
         if behind:
             # The tail from here on, plus the store up to its end, cover everything.
             cursor, behind = tail.cursor, False
-            async for batch in _stored_after(reads, position):
+            async for batch in _stored_after(log_view, position):
                 yield [batch]
                 position = batch.last_id
         entries = tail.since(cursor)
@@ -120,9 +110,9 @@ async def events_for(
             yield frames
 
 
-async def _stored_after(reads: LogReads, position: int) -> AsyncIterator[LogBatch]:
+async def _stored_after(log_view: LogView, position: int) -> AsyncIterator[LogBatch]:
     """The stored events after ``position``, a page at a time, up to the log's end."""
-    while page := await asyncio.to_thread(read_routed, reads, position):
+    while page := await asyncio.to_thread(log_view.page_after, position):
         batch = LogBatch(tuple(page))
         yield batch
         position = batch.last_id
@@ -134,12 +124,12 @@ def sse_chunk(frames: Frames, key: FilterKey) -> bytes:
     return b"".join(frame.sse if isinstance(frame, Delta) else frame.sse(key) for frame in frames)
 
 
-def sse_response(request: Request, tail: LiveEvents, reads: LogReads) -> StreamingResponse:
+def sse_response(request: Request, tail: LiveEvents, log_view: LogView) -> StreamingResponse:
     wanted = stream_filter(request.query_params, request.headers.get("last-event-id"))
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n\n"
-        async for frames in events_for(tail, reads, wanted):
+        async for frames in events_for(tail, log_view, wanted):
             if chunk := sse_chunk(frames, wanted.key):
                 yield chunk
 
@@ -150,7 +140,7 @@ def sse_response(request: Request, tail: LiveEvents, reads: LogReads) -> Streami
     )
 
 
-async def websocket_stream(websocket: WebSocket, tail: LiveEvents, reads: LogReads) -> None:
+async def websocket_stream(websocket: WebSocket, tail: LiveEvents, log_view: LogView) -> None:
     try:
         wanted = stream_filter(websocket.query_params, None)
     except Problem as problem:
@@ -158,7 +148,7 @@ async def websocket_stream(websocket: WebSocket, tail: LiveEvents, reads: LogRea
         return
     await websocket.accept()
     try:
-        async for frames in events_for(tail, reads, wanted):
+        async for frames in events_for(tail, log_view, wanted):
             if frames is None:
                 await websocket.send_text('{"kind":"ping"}')
                 continue

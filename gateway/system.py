@@ -29,7 +29,7 @@ from runtime.sandbox import Confinement, private_loopback
 from runtime.session_store import PostgresSessionStore
 from runtime.settings import RuntimeSettings
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def demo_wanted(force_demo: bool) -> bool:
@@ -90,7 +90,7 @@ class System:
         confinement = Confinement.here(data_dir=config.data_dir, allowed_domains=allowed_domains)
         if confinement.notice is not None:
             print(confinement.notice, file=sys.stderr, flush=True)
-            log.warning(confinement.notice)
+            logger.warning(confinement.notice)
 
         self.app = open_podium(self.conninfo)
         stack.callback(self.app.close)

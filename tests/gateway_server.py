@@ -47,7 +47,7 @@ def serve_in_thread(
         token=token,
         session_id=None,
         broadcast_url="memory://",
-        log_dir=tmp_path / "logs",
+        logging_dir=tmp_path / "logs",
         public_url=public_url,
     )
     ready = threading.Event()

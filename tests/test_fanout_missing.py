@@ -24,10 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventlog.postgres import open_podium
-from gateway.event_json import Routed
 from gateway.live_events import Delta, LiveEvents, LogBatch
-from gateway.log_pages import LogReads, log_reads, read_routed
 from gateway.stream import Frames, StreamFilter, events_for
+from projections.event_view import LogView, Routed
 
 SESSIONS = 2
 EVENTS_PER_SESSION = 12
@@ -40,13 +39,13 @@ class Log:
 
 
 @pytest.fixture
-def pages(database_url: str) -> Iterator[LogReads]:
-    with log_reads(database_url) as pool:
-        yield pool
+def pages(database_url: str) -> Iterator[LogView]:
+    with LogView(database_url) as view:
+        yield view
 
 
 @pytest.fixture
-def log(database_url: str, pages: LogReads) -> Log:
+def log(database_url: str, pages: LogView) -> Log:
     """Two sessions' events, interleaved in the log."""
     app = open_podium(database_url)
     try:
@@ -55,7 +54,7 @@ def log(database_url: str, pages: LogReads) -> Log:
             app.write_system_log("info", f"entry {n}", session_id=session_id)
     finally:
         app.close()
-    return Log(read_routed(pages, 0), [str(s) for s in sessions])
+    return Log(pages.page_after(0), [str(s) for s in sessions])
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ async def _watch(
 
 async def _fan_out(
     log: Log,
-    pages: LogReads,
+    pages: LogView,
     capacity: int,
     batch_sizes: list[int],
     plans: list[ViewerPlan],
@@ -147,7 +146,7 @@ async def _fan_out(
     plans=st.lists(viewer_plans, min_size=1, max_size=5),
 )
 def test_every_viewer_gets_every_event_after_its_start_once_in_order(
-    log: Log, pages: LogReads, capacity: int, batch_sizes: list[int], plans: list[ViewerPlan]
+    log: Log, pages: LogView, capacity: int, batch_sizes: list[int], plans: list[ViewerPlan]
 ) -> None:
     results = asyncio.run(_fan_out(log, pages, capacity, batch_sizes, plans))
     for expected, received in results:
@@ -155,7 +154,7 @@ def test_every_viewer_gets_every_event_after_its_start_once_in_order(
 
 
 def test_a_viewer_resuming_behind_the_feed_gets_what_the_feed_sent_before_it_came(
-    log: Log, pages: LogReads
+    log: Log, pages: LogView
 ) -> None:
     """The bench's case: the events are already in the tail when the viewer's
     stream is opened, with the id it last had."""

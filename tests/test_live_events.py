@@ -12,8 +12,8 @@ from broadcaster import Broadcast
 from eventlog.postgres import open_podium
 from gateway.broadcast import BroadcastDeltas, encode_batch, log_channel, relaying
 from gateway.live_events import Delta, LiveEvents, LogBatch
-from gateway.log_pages import LogReads, log_reads, read_routed
 from gateway.stream import Frames, StreamFilter, events_for, sse_chunk
+from projections.event_view import LogView
 
 pytestmark = pytest.mark.anyio
 
@@ -29,9 +29,9 @@ async def _next(viewer: AsyncIterator[Frames]) -> Frames:
 
 
 @pytest.fixture
-def pages(database_url: str) -> Iterator[LogReads]:
-    with log_reads(database_url) as pool:
-        yield pool
+def pages(database_url: str) -> Iterator[LogView]:
+    with LogView(database_url) as view:
+        yield view
 
 
 def _session_with_log_entries(conninfo: str, saves: int) -> str:
@@ -46,10 +46,10 @@ def _session_with_log_entries(conninfo: str, saves: int) -> str:
 
 
 async def test_a_viewer_that_falls_behind_the_tail_catches_up_from_the_store(
-    database_url: str, pages: LogReads
+    database_url: str, pages: LogView
 ) -> None:
     _session_with_log_entries(database_url, saves=6)
-    stored = read_routed(pages, 0)
+    stored = pages.page_after(0)
     everything = [item.id for item in stored]
     tail = LiveEvents(capacity_bytes=1)  # keeps only the newest entry
     viewer = events_for(tail, pages, StreamFilter(None, None, None, None))
@@ -64,10 +64,10 @@ async def test_a_viewer_that_falls_behind_the_tail_catches_up_from_the_store(
 
 
 async def test_live_batches_skip_what_the_backlog_already_sent(
-    database_url: str, pages: LogReads
+    database_url: str, pages: LogView
 ) -> None:
     _session_with_log_entries(database_url, saves=3)
-    stored = read_routed(pages, 0)
+    stored = pages.page_after(0)
     tail = LiveEvents()
     # The feed is behind the store: the live batch repeats events the backlog has.
     resume_at = stored[0].id
@@ -81,7 +81,7 @@ async def test_live_batches_skip_what_the_backlog_already_sent(
 
 
 async def test_viewers_with_the_same_filter_share_one_encoding(
-    database_url: str, pages: LogReads
+    database_url: str, pages: LogView
 ) -> None:
     session = _session_with_log_entries(database_url, saves=2)
     tail = LiveEvents()
@@ -89,14 +89,14 @@ async def test_viewers_with_the_same_filter_share_one_encoding(
     viewers = [events_for(tail, pages, wanted) for _ in range(2)]
     waiting = [asyncio.ensure_future(_next(v)) for v in viewers]
     await asyncio.sleep(0.05)
-    tail.append_events(read_routed(pages, 0))
+    tail.append_events(pages.page_after(0))
     first, second = [await w for w in waiting]
     chunk = sse_chunk(first, wanted.key)
     assert chunk is sse_chunk(second, wanted.key)
     assert chunk.count(b"event: event\n") == 3  # SessionStarted and two log entries
 
 
-async def test_partial_text_travels_through_the_broadcaster_as_json(pages: LogReads) -> None:
+async def test_partial_text_travels_through_the_broadcaster_as_json(pages: LogView) -> None:
     tail = LiveEvents()
     async with Broadcast("memory://") as broadcast, relaying(broadcast, tail, log_channel()):
         wanted = StreamFilter("s-1", None, None, None)
@@ -115,10 +115,10 @@ async def test_partial_text_travels_through_the_broadcaster_as_json(pages: LogRe
 
 
 async def test_new_events_travel_through_the_broadcaster_as_json(
-    database_url: str, pages: LogReads
+    database_url: str, pages: LogView
 ) -> None:
     _session_with_log_entries(database_url, saves=2)
-    stored = read_routed(pages, 0)
+    stored = pages.page_after(0)
     tail = LiveEvents()
     channel = log_channel()
     async with Broadcast("memory://") as broadcast, relaying(broadcast, tail, channel):

@@ -7,12 +7,11 @@
 
 import { agentList } from "./reducer.js";
 import { h, usd, tokens } from "./format.js";
-
-const STATUS_LABELS = { hibernating: "hibernating ☾" };
+import { AgentStatus } from "./meta.js";
 
 /** What a card says of an agent's status: "working · 2 waiting". */
 export function statusLabel(agent) {
-  const label = STATUS_LABELS[agent.status] ?? agent.status;
+  const label = agent.status === AgentStatus.HIBERNATING ? `${agent.status} ☾` : agent.status;
   return agent.queued ? `${label} · ${agent.queued} waiting` : label;
 }
 
@@ -32,7 +31,7 @@ export class AgentsPanel {
 
   render(state, live) {
     const agents = agentList(state);
-    const alive = agents.filter((a) => a.status !== "deleted").length;
+    const alive = agents.filter((a) => a.status !== AgentStatus.DELETED).length;
     this.title.textContent = `Agents · ${alive}`;
     this.empty.hidden = agents.length > 0;
     this.list.classList.toggle("replaying", !live);

@@ -42,6 +42,8 @@ const session = (id) => `/api/sessions/${encodeURIComponent(id)}`;
 const agent = (id, name) => `${session(id)}/agents/${encodeURIComponent(name)}`;
 
 export const api = {
+  /** The statuses, categories and levels podium defines (ui/meta.js). */
+  meta: () => request("GET", "/api/meta"),
   sessions: () => request("GET", "/api/sessions").then((d) => d.sessions),
   session: (id) => request("GET", session(id)),
   createSession: (fields = {}) => request("POST", "/api/sessions", fields),

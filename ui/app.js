@@ -14,6 +14,7 @@ import { StreamPanel } from "./stream.js";
 import { ChatPanel, Drafts } from "./chat.js";
 import { ReplayBar } from "./replay.js";
 import { h } from "./format.js";
+import { learnMeta } from "./meta.js";
 
 const URL_SYNC_MS = 500;
 const AGENT_COMMAND = /^@([A-Za-z][A-Za-z0-9_-]{0,63})\s+([\s\S]+)$/;
@@ -187,6 +188,12 @@ function keyboard(page) {
 }
 
 async function main() {
+  try {
+    learnMeta(await api.meta()); // before anything is drawn: it names every status
+  } catch (error) {
+    toast(error.message);
+    return;
+  }
   const match = /^\/sessions\/([^/]+)\/?$/.exec(location.pathname);
   const params = new URLSearchParams(location.search);
   let sessionId = match ? decodeURIComponent(match[1]) : null;

@@ -4,19 +4,21 @@
 //
 // The live view and replay both call this, over the same events: the live
 // view is a replay that keeps up. No DOM here, so it runs (and is tested)
-// anywhere.
+// anywhere (once the vocabulary is learnt: ui/meta.js).
 //
 // States are never mutated: each event makes a new state that shares every
 // part it did not change with the previous one. That is what makes replay
 // cheap: a checkpoint is just a reference to a state, and a scrub folds from
 // the nearest one.
 
+import { AgentStatus, SessionStatus } from "./meta.js";
+
 export function initialState() {
   return {
     count: 0, // events folded so far
     position: 0, // notification id of the last event folded (0: none yet)
     at: null, // its time (ISO string)
-    session: { title: "", cwd: "", status: "active", budget_usd: null, busy: false },
+    session: { title: "", cwd: "", status: SessionStatus.ACTIVE, budget_usd: null, busy: false },
     // Agents by agent id (their stream id), in order of creation. A name can
     // come back after a delete as a new agent (a new id), so names are not keys.
     agents: {},
@@ -71,7 +73,7 @@ function newAgent(event) {
     name: p.name,
     model: p.model,
     template: p.template ?? null,
-    status: "idle",
+    status: AgentStatus.IDLE,
     current_task: null,
     queued: 0, // commands waiting for their turn
     current_tool: null, // the tool in flight, e.g. "Write hello.py"
@@ -140,24 +142,28 @@ const SESSION_FOLDS = {
   }),
   SessionInterrupted: (state, e) => ({
     ...state,
-    session: { ...state.session, status: "interrupted", busy: false },
+    session: { ...state.session, status: SessionStatus.INTERRUPTED, busy: false },
     chat: pushChat(
       state.chat,
       chatMessage(e, "orchestrator", "podium", "note", `interrupted: ${e.payload.reason}`),
     ),
   }),
-  SessionResumed: (state) => ({ ...state, session: { ...state.session, status: "active" } }),
+  SessionResumed: (state) => ({
+    ...state,
+    session: { ...state.session, status: SessionStatus.ACTIVE },
+  }),
   SessionEnded: (state) => ({
     ...state,
-    session: { ...state.session, status: "ended", busy: false },
+    session: { ...state.session, status: SessionStatus.ENDED, busy: false },
   }),
 };
 
 // A command waits for the agent's earlier ones; one recorded before the queue
 // existed (queued false) began its turn at once.
 function commanded(agent, p) {
-  if (!p.queued) return { status: "working", current_task: p.task };
-  return { queued: agent.queued + 1, status: agent.status === "working" ? "working" : "queued" };
+  const { WORKING, QUEUED } = AgentStatus;
+  if (!p.queued) return { status: WORKING, current_task: p.task };
+  return { queued: agent.queued + 1, status: agent.status === WORKING ? WORKING : QUEUED };
 }
 
 // A change may start the first waiting command's turn (`started`, with its
@@ -188,9 +194,11 @@ const AGENT_FOLDS = {
     return { ...next, chat: pushChat(state.chat, message) };
   },
   AgentInterrupted: (state, e) =>
-    updateAgent(state, e, () => ({ status: "interrupted", current_tool: null })),
-  AgentFailed: (state, e) => updateAgent(state, e, () => ({ status: "failed", current_tool: null })),
-  AgentDeleted: (state, e) => updateAgent(state, e, () => ({ status: "deleted", current_tool: null })),
+    updateAgent(state, e, () => ({ status: AgentStatus.INTERRUPTED, current_tool: null })),
+  AgentFailed: (state, e) =>
+    updateAgent(state, e, () => ({ status: AgentStatus.FAILED, current_tool: null })),
+  AgentDeleted: (state, e) =>
+    updateAgent(state, e, () => ({ status: AgentStatus.DELETED, current_tool: null })),
 };
 
 function turnCompleted(state, e) {
@@ -198,13 +206,14 @@ function turnCompleted(state, e) {
   if (e.stream_type === "session") {
     return { ...state, totals, session: { ...state.session, busy: false } };
   }
+  const { WORKING, QUEUED, IDLE } = AgentStatus;
   const next = updateAgent(state, e, (agent) => ({
     input_tokens: agent.input_tokens + (e.payload.usage?.input_tokens ?? 0),
     output_tokens: agent.output_tokens + (e.payload.usage?.output_tokens ?? 0),
     cost_usd: agent.cost_usd + (e.payload.cost_usd ?? 0),
     turns: agent.turns + 1,
     current_tool: null,
-    status: agent.status === "working" ? (agent.queued ? "queued" : "idle") : agent.status,
+    status: agent.status === WORKING ? (agent.queued ? QUEUED : IDLE) : agent.status,
   }));
   return { ...next, totals };
 }

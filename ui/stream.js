@@ -9,8 +9,8 @@ import { h, clock } from "./format.js";
 import { eventDetails } from "./details.js";
 import { upperBound } from "./log.js";
 import { VirtualList } from "./virtual-list.js";
+import { CATEGORIES } from "./meta.js";
 
-export const CATEGORIES = ["chat", "message", "thinking", "tool", "file", "hook", "result", "lifecycle", "system"];
 const ROW_HEIGHT = 26;
 const ROW = h("div.row", null, h("div.row-line", null,
   h("span.row-time"), h("span.row-id"), h("span.row-who"), h("span.row-type"), h("span.row-summary")));

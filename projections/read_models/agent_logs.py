@@ -11,7 +11,8 @@ from typing import Any
 
 from domain import agent as a
 from domain.codec import PodiumEventType
-from eventlog.reading import RecordedEvent
+from domain.vocabulary import CATEGORIES
+from eventlog.reading import RecordedEvent, events_of
 from projections.projector import Projector, Tables
 from projections.summary import summarize
 
@@ -27,34 +28,22 @@ COLUMNS = (
     "summary",
 )
 
-CATEGORIES: dict[PodiumEventType, str] = {
-    a.AgentCreated: "lifecycle",
-    a.AgentCommanded: "lifecycle",
-    a.AgentStatusChanged: "lifecycle",
-    a.AgentInterrupted: "lifecycle",
-    a.AgentFailed: "lifecycle",
-    a.AgentInterruptRequested: "lifecycle",
-    a.BudgetExceeded: "lifecycle",
-    a.HookFired: "hook",
-    a.AgentDeleted: "lifecycle",
-    a.AgentTextEmitted: "message",
-    a.AgentThinkingEmitted: "thinking",
-    a.ToolUseRequested: "tool",
-    a.ToolUseCompleted: "tool",
-    a.FileChanged: "file",
-    a.TurnCompleted: "result",
+# The category of each agent event (the vocabulary's, for this stream type), as
+# plain text: the rows are written by COPY.
+AGENT_CATEGORIES: dict[PodiumEventType, str] = {
+    cls: category.value for cls, category in CATEGORIES.items() if cls in events_of(a)
 }
 
 
 class AgentLogsProjector(Projector):
     name = "agent_logs"
     weight = 3.0
-    events = frozenset({*CATEGORIES, a.EventSummarized})
+    events = frozenset({*AGENT_CATEGORIES, a.EventSummarized})
 
     def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         rows: list[tuple[Any, ...]] = []
         summaries: list[tuple[int, str]] = []
-        lookup, cur, categories = self.directory.lookup, tables.cur, CATEGORIES
+        lookup, cur, categories = self.directory.lookup, tables.cur, AGENT_CATEGORIES
         for e in events:
             cls = e.event_class
             category = categories.get(cls)

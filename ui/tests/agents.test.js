@@ -1,6 +1,7 @@
 // node --test ui/tests: what an agent card says about its status, no browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import "./served-meta.js";
 import { statusLabel } from "../agents.js";
 
 test("a card says how many commands wait, whatever the status", () => {

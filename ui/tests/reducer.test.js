@@ -1,6 +1,7 @@
 // node --test ui/tests: the reducer and the timeline on their own, no browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import "./served-meta.js";
 import { initialState, reduce, chatMessages, agentList } from "../reducer.js";
 import { Timeline } from "../timeline.js";
 

@@ -1,0 +1,58 @@
+"""GET /api/meta: the words the UI draws with, from where podium defines them.
+
+The agents' and sessions' statuses (domain.statuses), the events'
+categories and the system log's levels (domain.vocabulary). The UI loads
+them before it shows anything (ui/meta.js) and keeps no copy of its own, so
+a status added to the domain reaches the browser with nothing else to edit.
+Statuses go by name (``{"WORKING": "working"}``): the UI's code names the
+ones it treats apart, and a name the domain does not have is an error there.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain.statuses import AgentStatus, SessionStatus
+from domain.vocabulary import Category, Level
+from gateway.openapi import JsonSchema, object_schema
+
+
+def _by_name(values: type[StrEnum]) -> dict[str, str]:
+    return {member.name: member.value for member in values}
+
+
+META: dict[str, Any] = {
+    "statuses": {"agent": _by_name(AgentStatus), "session": _by_name(SessionStatus)},
+    "categories": [category.value for category in Category],
+    "levels": [level.value for level in Level],
+}
+_BODY = msgspec.json.encode(META)  # the same for every request: encoded once
+
+
+def _names_of(values: type[StrEnum]) -> JsonSchema:
+    return {
+        "type": "object",
+        "properties": {member.name: {"const": member.value} for member in values},
+        "required": [member.name for member in values],
+        "additionalProperties": False,
+    }
+
+
+def _list_of(values: type[StrEnum]) -> JsonSchema:
+    return {"type": "array", "items": {"type": "string", "enum": [m.value for m in values]}}
+
+
+META_SCHEMA = object_schema(
+    statuses=object_schema(agent=_names_of(AgentStatus), session=_names_of(SessionStatus)),
+    categories=_list_of(Category),
+    levels=_list_of(Level),
+)
+
+
+async def meta(request: Request) -> Response:
+    return Response(_BODY, media_type="application/json")
