@@ -9,12 +9,13 @@ still waiting, and says which.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
-from typing import Any, NamedTuple
 from uuid import UUID
 
+from domain.agent_activity import AgentActivity
+
+# Events and their payloads are read together, so this module offers both.
+from domain.agent_payloads import *  # noqa: F403
 from domain.agent_payloads import (
     AgentCommandedV1,
     AgentCommandedV2,
@@ -36,115 +37,29 @@ from domain.agent_payloads import (
     ToolUseCompletedV1,
     ToolUseRequestedV1,
 )
-from domain.aggregate import PodiumAggregate
-from domain.errors import (
-    AgentIsDeleted,
-    BudgetExhausted,
-    DirectoryOutsideSession,
-    EmptyText,
-    InvalidModel,
+from domain.agent_rules import (
+    DEFAULT_MODEL,
+    TurnReport,
+    WaitingCommand,
+    check_agent,
+    task_slug,
+    unique_task,
 )
-from domain.events import PodiumCreated, PodiumEvent, Usage, check_cost
-from domain.names import agent_stream_id, check_agent_name
-
-# Events and their payloads are read together, so this module offers both.
-__all__ = [
-    "DEFAULT_MODEL",
-    "MODEL_NAME",
-    "STATUSES",
-    "Agent",
-    "AgentCommanded",
-    "AgentCommandedV1",
-    "AgentCommandedV2",
-    "AgentCommandedV3",
-    "AgentCreated",
-    "AgentCreatedV1",
-    "AgentCreatedV2",
-    "AgentDeleted",
-    "AgentDeletedV1",
-    "AgentFailed",
-    "AgentFailedV1",
-    "AgentInterruptRequested",
-    "AgentInterruptRequestedV1",
-    "AgentInterrupted",
-    "AgentInterruptedV1",
-    "AgentStatusChanged",
-    "AgentStatusChangedV1",
-    "AgentStatusChangedV2",
-    "AgentTextEmitted",
-    "AgentThinkingEmitted",
-    "AgentTurnCompletedV1",
-    "BudgetExceeded",
-    "BudgetExceededV1",
-    "EventSummarized",
-    "EventSummarizedV1",
-    "FileChanged",
-    "FileChangedV1",
-    "HookFired",
-    "HookFiredV1",
-    "TextV1",
-    "ToolUseCompleted",
-    "ToolUseCompletedV1",
-    "ToolUseRequested",
-    "ToolUseRequestedV1",
-    "TurnCompleted",
-    "WaitingCommand",
-    "check_agent_cwd",
-    "check_model",
-    "task_slug",
-]
-
-DEFAULT_MODEL = "claude-sonnet-4-5"
-MODEL_NAME = re.compile(r"(claude-[a-z0-9][a-z0-9.-]{1,60}(\[1m\])?|sonnet|opus|haiku)")
+from domain.budget import Spend
+from domain.errors import AgentIsDeleted, EmptyText
+from domain.events import Payload, PodiumCreated, PodiumEvent
+from domain.names import agent_stream_id
+from domain.statuses import BUSY, AgentStatus, AgentStep, TurnOutcome, next_status
 
 
-def check_agent_cwd(cwd: str) -> str:
-    """An agent works in its session's directory or below: a relative path, no '..'."""
-    path = PurePosixPath(cwd)
-    if path.is_absolute() or ".." in path.parts:
-        raise DirectoryOutsideSession(cwd)
-    return cwd
-
-
-def check_model(model: str) -> str:
-    if not MODEL_NAME.fullmatch(model):
-        raise InvalidModel(model)
-    return model
-
-
-STATUSES = ("idle", "queued", "working", "interrupted", "failed", "hibernating", "deleted")
-
-
-def task_slug(command: str, max_words: int = 5) -> str:
-    """A short, readable slug of a command: 'Create a hello app' -> 'create-a-hello-app'."""
-    words = re.findall(r"[a-z0-9]+", command.lower())[:max_words]
-    return "-".join(words)[:48] or "task"
-
-
-def unique_task(slug: str, taken: set[str]) -> str:
-    """The slug, or the first of slug-2, slug-3, ... not taken yet."""
-    task, n = slug, 1
-    while task in taken:
-        n += 1
-        task = f"{slug}-{n}"
-    return task
-
-
-class WaitingCommand(NamedTuple):
-    """A command the agent has not started yet."""
-
-    task: str
-    command: str
-
-
-class Agent(PodiumAggregate):
+class Agent(AgentActivity):
     """A worker agent of a session."""
 
     session_id: UUID
     name: str
     model: str
     incarnation: int
-    status: str
+    status: AgentStatus
     task: str | None
     input_tokens: int
     output_tokens: int
@@ -170,7 +85,7 @@ class Agent(PodiumAggregate):
         self.cwd = payload.cwd
         self.allowed_tools = payload.allowed_tools
         self.permission_mode = payload.permission_mode
-        self.status = "idle"
+        self.status = AgentStatus.IDLE
         self.task = None
         self.input_tokens = 0
         self.output_tokens = 0
@@ -196,12 +111,8 @@ class Agent(PodiumAggregate):
         permission_mode: str = "acceptEdits",
         budget_usd: float | None = None,
     ) -> Agent:
-        check_agent_name(name)
-        check_agent_cwd(cwd)
-        if model is not None:
-            check_model(model)
-        if budget_usd is not None:
-            check_cost(budget_usd)
+        """A new agent; ``AgentSetup.of`` gives the options a template makes."""
+        check_agent(name, cwd, model, budget_usd)
         payload = AgentCreatedV2(
             session_id=session_id,
             name=name,
@@ -218,22 +129,27 @@ class Agent(PodiumAggregate):
         return cls._create(AgentCreated, id=stream_id, payload=payload)
 
     @property
-    def budget_left(self) -> float | None:
-        """USD the agent may still spend (None: no budget)."""
-        return None if self.budget_usd is None else self.budget_usd - self.cost_usd
+    def spend(self) -> Spend:
+        """The agent's own budget and spend: once spent, no more commands or turns."""
+        return Spend(self.budget_usd, self.cost_usd)
 
     @property
     def is_deleted(self) -> bool:
-        return self.status == "deleted"
+        return self.status is AgentStatus.DELETED
 
     def _check_alive(self) -> None:
         if self.is_deleted:
             raise AgentIsDeleted(self.name)
 
     def command(
-        self, command: str, source: str = "orchestrator", request: str | None = None
+        self,
+        command: str,
+        source: str = "orchestrator",
+        request: str | None = None,
+        session: Spend | None = None,
     ) -> str:
-        """Give the agent a task; returns the task's slug. A ``request`` (an
+        """Give the agent a task; returns the task's slug. Refused once the
+        agent's budget, or its ``session``'s, is spent. A ``request`` (an
         Idempotency-Key) that already gave this agent a command gets that
         command's task again, and nothing new happens."""
         if request is not None and request in self.requests:
@@ -241,9 +157,9 @@ class Agent(PodiumAggregate):
         self._check_alive()
         if not command.strip():
             raise EmptyText("a command")
-        if self.budget_left is not None and self.budget_left <= 0:
-            assert self.budget_usd is not None
-            raise BudgetExhausted(self.name, self.budget_usd, self.cost_usd)
+        if session is not None:
+            session.check("this session")
+        self.spend.check(self.name)
         task = unique_task(task_slug(command), self.tasks)
         payload = AgentCommandedV3(command=command, task=task, source=source, request=request)
         self.trigger_event(AgentCommanded, payload=payload)
@@ -251,19 +167,28 @@ class Agent(PodiumAggregate):
 
     def change_status(self, status: str, reason: str = "") -> None:
         self._check_alive()
-        if status not in STATUSES or status == "deleted":
-            raise ValueError(f"unknown agent status {status!r}")
+        if AgentStatus(status) is AgentStatus.DELETED:  # an unknown one: ValueError
+            raise ValueError("an agent is deleted by delete(), not by a status change")
         payload = AgentStatusChangedV2(status=status, reason=reason, task=self.task)
         self.trigger_event(AgentStatusChanged, payload=payload)
 
-    def start_turn(self) -> WaitingCommand:
-        """Start the turn of the first waiting command; returns it."""
+    def hibernate(self, reason: str) -> None:
+        """Its Claude Code process was closed while it was idle."""
+        self.change_status(next_status(self.status, AgentStep.HIBERNATED, False), reason)
+
+    def start_turn(self) -> WaitingCommand | None:
+        """Start the turn of the first waiting command; returns it. None when the
+        agent's budget is spent: the waiting commands are dropped instead."""
         self._check_alive()
         if not self.waiting:
             raise ValueError(f"{self.name} has no command waiting")
+        if self.spend.exhausted:
+            self.drop_waiting(self.spend.reason("its"))
+            return None
         first = self.waiting[0]
+        status = next_status(self.status, AgentStep.STARTED, len(self.waiting) > 1)
         payload = AgentStatusChangedV2(
-            status="working", reason="started", task=first.task, started=True
+            status=status, reason="started", task=first.task, started=True
         )
         self.trigger_event(AgentStatusChanged, payload=payload)
         return first
@@ -274,60 +199,44 @@ class Agent(PodiumAggregate):
             return
         dropped = tuple(w.task for w in self.waiting)
         payload = AgentStatusChangedV2(
-            status="idle" if self.status == "queued" else self.status,
+            status=next_status(self.status, AgentStep.DROPPED, False),
             reason=f"{len(dropped)} waiting command(s) dropped: {reason}",
             task=self.task,
             dropped=dropped,
         )
         self.trigger_event(AgentStatusChanged, payload=payload)
 
-    def emit_text(self, text: str) -> None:
-        self.trigger_event(AgentTextEmitted, payload=TextV1(task=self.task, text=text))
-
-    def emit_thinking(self, text: str) -> None:
-        self.trigger_event(AgentThinkingEmitted, payload=TextV1(task=self.task, text=text))
-
-    def request_tool_use(self, tool_use_id: str, tool: str, tool_input: dict[str, Any]) -> None:
-        payload = ToolUseRequestedV1(
-            task=self.task, tool_use_id=tool_use_id, tool=tool, input=tool_input
+    def finish_turn(self, report: TurnReport) -> TurnOutcome:
+        """Record the turn's end and decide its outcome: an agent whose budget the
+        turn spent is stopped; a turn that ended in an error fails the agent
+        (not when the error is the agent's own interruption)."""
+        was_working = self.status is AgentStatus.WORKING
+        self.complete_turn(
+            report.usage,
+            cost_usd=report.cost_usd,
+            duration_ms=report.duration_ms,
+            num_turns=report.num_turns,
+            claude_session_id=report.claude_session_id,
+            is_error=report.is_error,
         )
-        self.trigger_event(ToolUseRequested, payload=payload)
+        if self.spend.exhausted:
+            self.exceed_budget("agent", self.budget_usd or 0.0, self.cost_usd)
+            if self.status in (AgentStatus.WORKING, AgentStatus.IDLE):
+                self.interrupt(self.spend.reason("its"))
+            return TurnOutcome.OVER_BUDGET
+        if report.is_error and was_working:
+            self.fail(f"the turn ended in an error: {report.error}")
+            return TurnOutcome.FAILED
+        return TurnOutcome.COMPLETED
 
-    def complete_tool_use(
-        self, tool_use_id: str, tool: str, output: Any, is_error: bool = False
-    ) -> None:
-        payload = ToolUseCompletedV1(
-            task=self.task, tool_use_id=tool_use_id, tool=tool, output=output, is_error=is_error
-        )
-        self.trigger_event(ToolUseCompleted, payload=payload)
-
-    def record_file_change(self, path: str, change: str, diff: str) -> None:
-        payload = FileChangedV1(task=self.task, path=path, change=change, diff=diff)
-        self.trigger_event(FileChanged, payload=payload)
-
-    def complete_turn(
-        self,
-        usage: Usage,
-        *,
-        cost_usd: float,
-        duration_ms: int,
-        num_turns: int,
-        claude_session_id: str,
-        is_error: bool = False,
-    ) -> None:
-        usage.check()
-        check_cost(cost_usd)
-        payload = AgentTurnCompletedV1(
-            task=self.task,
-            model=self.model,
-            usage=usage,
-            cost_usd=cost_usd,
-            duration_ms=duration_ms,
-            num_turns=num_turns,
-            claude_session_id=claude_session_id,
-            is_error=is_error,
-        )
-        self.trigger_event(TurnCompleted, payload=payload)
+    def stop_for_session(self, session: Spend) -> bool:
+        """Its session's budget is spent: a busy agent records it and drops what
+        waits. True when it did (the runtime then interrupts its turn)."""
+        if not session.exhausted or self.status not in BUSY:
+            return False
+        self.exceed_budget("session", session.budget_usd or 0.0, session.spent_usd)
+        self.drop_waiting(session.reason("the session's"))
+        return True
 
     def interrupt(self, reason: str) -> None:
         self._check_alive()
@@ -336,22 +245,13 @@ class Agent(PodiumAggregate):
         )
 
     def request_interrupt(self, source: str) -> None:
-        """Ask the runtime to stop the agent's turn; AgentInterrupted records that it did."""
+        """Ask the runtime to stop the agent's turn; AgentInterrupted records that it
+        did. An agent with no turn running or waiting has nothing to stop."""
         self._check_alive()
+        if self.status not in BUSY:
+            return
         payload = AgentInterruptRequestedV1(task=self.task, source=source)
         self.trigger_event(AgentInterruptRequested, payload=payload)
-
-    def fire_hook(self, hook: str, tool: str | None, data: dict[str, Any]) -> None:
-        """A Claude Code hook ran (Stop, Notification, SubagentStart, PreCompact, ...)."""
-        payload = HookFiredV1(task=self.task, hook=hook, tool=tool, data=data)
-        self.trigger_event(HookFired, payload=payload)
-
-    def exceed_budget(self, scope: str, budget_usd: float, spent_usd: float) -> None:
-        """The agent's (or its session's) spend reached its budget."""
-        payload = BudgetExceededV1(
-            task=self.task, scope=scope, budget_usd=budget_usd, spent_usd=spent_usd
-        )
-        self.trigger_event(BudgetExceeded, payload=payload)
 
     def fail(self, error: str) -> None:
         self._check_alive()
@@ -361,10 +261,6 @@ class Agent(PodiumAggregate):
         self._check_alive()
         self.drop_waiting("the agent was deleted")
         self.trigger_event(AgentDeleted, payload=AgentDeletedV1(reason=reason))
-
-    def summarize(self, notification_id: int, summary: str) -> None:
-        payload = EventSummarizedV1(notification_id=notification_id, summary=summary)
-        self.trigger_event(EventSummarized, payload=payload)
 
 
 # --- events ---------------------------------------------------------------
@@ -388,11 +284,9 @@ class AgentCommanded(PodiumEvent):
             agent.requests[p.request] = p.task
         if not p.queued:  # a V1 command: its turn began at once
             agent.task = p.task
-            agent.status = "working"
-            return
-        agent.waiting += (WaitingCommand(p.task, p.command),)
-        if agent.status != "working":
-            agent.status = "queued"
+        else:
+            agent.waiting += (WaitingCommand(p.task, p.command),)
+        _step(agent, self)
 
 
 @dataclass(frozen=True)
@@ -402,7 +296,7 @@ class AgentStatusChanged(PodiumEvent):
 
     def apply(self, agent: Agent) -> None:
         p = self.payload
-        agent.status = p.status
+        agent.status = AgentStatus(p.status)  # as the change decided it
         if p.started:
             agent.task = p.task
             agent.waiting = agent.waiting[1:]
@@ -445,8 +339,7 @@ class TurnCompleted(PodiumEvent):
         agent.output_tokens += usage.output_tokens
         agent.cost_usd += self.payload.cost_usd
         agent.claude_session_id = self.payload.claude_session_id or agent.claude_session_id
-        if agent.status == "working":
-            agent.status = "queued" if agent.waiting else "idle"
+        _step(agent, self)
 
 
 @dataclass(frozen=True)
@@ -454,7 +347,7 @@ class AgentInterrupted(PodiumEvent):
     payload: AgentInterruptedV1
 
     def apply(self, agent: Agent) -> None:
-        agent.status = "interrupted"
+        _step(agent, self)
 
 
 @dataclass(frozen=True)
@@ -477,7 +370,7 @@ class AgentFailed(PodiumEvent):
     payload: AgentFailedV1
 
     def apply(self, agent: Agent) -> None:
-        agent.status = "failed"
+        _step(agent, self)
 
 
 @dataclass(frozen=True)
@@ -485,9 +378,33 @@ class AgentDeleted(PodiumEvent):
     payload: AgentDeletedV1
 
     def apply(self, agent: Agent) -> None:
-        agent.status = "deleted"
+        _step(agent, self)
 
 
 @dataclass(frozen=True)
 class EventSummarized(PodiumEvent):
     payload: EventSummarizedV1
+
+
+# The step each event is in its agent's life (domain/statuses.py says what each
+# step does to the status). AgentStatusChanged records the status it sets.
+STEPS: dict[type[PodiumEvent], AgentStep] = {
+    AgentCommanded: AgentStep.COMMANDED,
+    TurnCompleted: AgentStep.TURN_ENDED,
+    AgentInterrupted: AgentStep.INTERRUPTED,
+    AgentFailed: AgentStep.FAILED,
+    AgentDeleted: AgentStep.DELETED,
+}
+
+
+def status_step(event_class: type[PodiumEvent], payload: Payload) -> AgentStep | None:
+    """The event's step for its agent's status (None: the status stays as it is)."""
+    if isinstance(payload, AgentCommandedV2) and not payload.queued:
+        return AgentStep.STARTED  # a V1 command: its turn began at once
+    return STEPS.get(event_class)
+
+
+def _step(agent: Agent, event: PodiumEvent) -> None:
+    step = status_step(type(event), event.payload)
+    assert step is not None
+    agent.status = next_status(agent.status, step, bool(agent.waiting))

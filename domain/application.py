@@ -1,8 +1,13 @@
-"""The application service: the commands of podium's write side.
+"""The application service: the commands of podium's write side, the one way
+to save.
 
-Adapters (the runtime, the gateway, the CLI) call these methods; each loads
-the aggregates it needs, lets them decide, and saves their new events. Saves
-go through group commit, so concurrent writers share transactions.
+Every adapter (the gateway's routes, the orchestrator's tools, the runtime,
+the CLI) calls these methods; each loads the aggregates it needs, lets them
+decide, and saves their new events. A save another writer beat (the store
+refuses a version taken meanwhile) is decided again on fresh state, under
+one retry policy (``Conflicts``), whether it was decided here (``decide``)
+or by the runtime on an aggregate it keeps (``decide_async``). Saves go
+through group commit, so concurrent writers share transactions.
 """
 
 from __future__ import annotations
@@ -29,16 +34,33 @@ from eventsourcing.persistence import (
 )
 
 from domain.agent import Agent
+from domain.budget import Spend, session_spend
 from domain.codec import MsgspecTranscoder, PayloadMapper
 from domain.errors import AgentNotFound, DuplicateAgentName, SessionNotFound
+from domain.members import SessionAgents
 from domain.names import agent_stream_id, check_agent_name
 from domain.ports import AsyncRecorder
 from domain.session import Session
+from domain.statuses import SessionStatus
 from domain.system_log import SystemLog, system_log_id
 
 A = TypeVar("A", bound=BaseAggregate[UUID])
 R = TypeVar("R")
 CONFLICT_RETRIES = 3
+
+
+class Conflicts:
+    """The retry policy of every save: when another writer appended to the
+    aggregate first, decide again on its fresh state, up to CONFLICT_RETRIES
+    times; then the conflict is the caller's (the gateway answers 409)."""
+
+    def __init__(self) -> None:
+        self.left = CONFLICT_RETRIES
+
+    def retry(self, conflict: IntegrityError) -> None:
+        if self.left == 0:
+            raise conflict
+        self.left -= 1
 
 
 class Podium(Application[UUID]):
@@ -53,6 +75,7 @@ class Podium(Application[UUID]):
         super().__init__(env)
         self._system_log_lock = threading.Lock()
         self._system_log: SystemLog | None = None
+        self.session_agents = SessionAgents(self.recorder, self.mapper)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(transcoder=MsgspecTranscoder(), mapper_class=PayloadMapper)
@@ -144,6 +167,42 @@ class Podium(Application[UUID]):
             self.recorder.close()
         super().close()
 
+    # --- deciding and saving ----------------------------------------------------
+
+    def decide(self, load: Callable[[], A], decide: Callable[[A], R]) -> R:
+        """Load, decide, save; decided again on fresh state if another writer (the
+        runtime recording what the orchestrator or an agent does) appended first."""
+        conflicts = Conflicts()
+        while True:
+            aggregate = load()
+            result = decide(aggregate)
+            try:
+                self.save(aggregate)
+            except IntegrityError as conflict:
+                conflicts.retry(conflict)
+                continue
+            return result
+
+    async def decide_async(
+        self, aggregate: A, decide: Callable[[A], object]
+    ) -> tuple[A, Sequence[int]]:
+        """``decide`` on an aggregate the caller keeps (the runtime's, in memory),
+        and save it without blocking the event loop: the aggregate (reloaded if
+        another writer appended first) and the saved events' notification ids."""
+        conflicts = Conflicts()
+        while True:
+            decide(aggregate)
+            events = aggregate.collect_events()
+            if not events:
+                return aggregate, ()
+            try:
+                # The events, not the aggregate: the aggregate cache must not hold
+                # the caller's object, which goes on changing before each save.
+                return aggregate, await self.save_async(*events)
+            except IntegrityError as conflict:
+                conflicts.retry(conflict)
+                aggregate = await asyncio.to_thread(self.repository.get, aggregate.id)
+
     # --- sessions -----------------------------------------------------------
 
     def start_session(
@@ -163,27 +222,37 @@ class Podium(Application[UUID]):
         return session
 
     def send_user_message(self, session_id: UUID, text: str) -> None:
-        self._decide(lambda: self.get_session(session_id), lambda s: s.send_user_message(text))
+        self.decide(lambda: self.get_session(session_id), lambda s: s.send_user_message(text))
 
-    def _decide(self, load: Callable[[], A], decide: Callable[[A], R]) -> R:
-        """Load, decide, save; decided again on fresh state if another writer (the
-        runtime recording what the orchestrator or an agent does) appended first."""
-        for attempt in range(CONFLICT_RETRIES + 1):
-            aggregate = load()
-            result = decide(aggregate)
-            try:
-                self.save(aggregate)
-            except IntegrityError:
-                if attempt == CONFLICT_RETRIES:
-                    raise
-                continue
-            return result
-        raise AssertionError("unreachable: the loop returns or raises")
+    def cut_answer_short(self, session_id: UUID, reason: str) -> None:
+        """The orchestrator's answer was cut short (a crash): say so, once."""
+        self.decide(lambda: self.get_session(session_id), lambda s: s.cut_short(reason))
+
+    def resume_session(self, session_id: UUID, reason: str) -> None:
+        """Take up a session again (``podium up --session``); an ended one stays ended."""
+
+        def resume(session: Session) -> None:
+            if session.status is not SessionStatus.ENDED:
+                session.resume(reason)
+
+        self.decide(lambda: self.get_session(session_id), resume)
+
+    def session_spend(self, session_id: UUID) -> Spend:
+        """The session's budget, and what it spent: its orchestrator and every
+        agent it had, each folded from the log."""
+        return self._session_spend(self.get_session(session_id))
+
+    def _session_spend(self, session: Session) -> Spend:
+        if session.budget_usd is None:  # nothing to compare: no agent need be loaded
+            return Spend(None, session.cost_usd)
+        agents = [self.get_agent(agent_id) for agent_id in self.session_agents.of(session.id)]
+        return session_spend(session, agents)
 
     # --- agents -------------------------------------------------------------
 
     def create_agent(self, session_id: UUID, name: str, **options: Any) -> Agent:
-        """Create an agent; its name must be free in the session (case-insensitive)."""
+        """Create an agent; its name must be free in the session (case-insensitive).
+        ``options``: see ``Agent.create`` (``AgentSetup.options`` gives a template's)."""
         check_agent_name(name)
         session = self.get_session(session_id)
         session.check_open()
@@ -219,13 +288,33 @@ class Podium(Application[UUID]):
         source: str = "orchestrator",
         request: str | None = None,
     ) -> str:
-        def command_it(agent: Agent) -> str:
-            return agent.command(command, source=source, request=request)
+        """Give an agent a task (refused once its budget or its session's is
+        spent); its slug. ``request``: the Idempotency-Key that asked for it."""
 
-        return self._decide(lambda: self.find_agent(session_id, name), command_it)
+        def command_it(agent: Agent) -> str:
+            spend = self._session_spend(self.get_session(session_id))
+            return agent.command(command, source=source, request=request, session=spend)
+
+        return self.decide(lambda: self.find_agent(session_id, name), command_it)
+
+    def interrupt_agent(self, session_id: UUID, name: str, source: str) -> Agent:
+        """Ask the runtime to stop a busy agent's turn (an idle one has none):
+        the agent, as it is after the request."""
+
+        def interrupt(agent: Agent) -> Agent:
+            if agent.is_deleted:
+                raise AgentNotFound(name)
+            agent.request_interrupt(source)
+            return agent
+
+        return self.decide(lambda: self.find_agent(session_id, name), interrupt)
 
     def delete_agent(self, session_id: UUID, name: str, reason: str = "") -> None:
-        self._decide(lambda: self.find_agent(session_id, name), lambda a: a.delete(reason))
+        self.decide(lambda: self.find_agent(session_id, name), lambda a: a.delete(reason))
+
+    def drop_waiting(self, agent_id: UUID, reason: str) -> None:
+        """Give up the agent's waiting commands: none of them will run."""
+        self.decide(lambda: self.get_agent(agent_id), lambda a: a.drop_waiting(reason))
 
     def _latest_incarnation(self, session_id: UUID, name: str) -> Agent | None:
         """Walk the name's incarnations to the newest one that exists."""
@@ -246,22 +335,22 @@ class Podium(Application[UUID]):
         context: dict[str, str] | None = None,
         session_id: UUID | None = None,
     ) -> None:
-        """Append to today's system log; retried if another process appended first."""
-        with self._system_log_lock:
-            for _ in range(5):
-                system_log = self._todays_system_log()
-                system_log.log(level, message, context, session_id)
-                try:
-                    self.save(system_log)
-                    return
-                except IntegrityError:
-                    self._system_log = None  # stale: reload and try again
-            raise RuntimeError("could not append to the system log: too much contention")
+        """Append to today's system log (this process keeps it loaded)."""
+        attempts = 0
 
-    def _todays_system_log(self) -> SystemLog:
+        def load() -> SystemLog:
+            nonlocal attempts
+            attempts += 1
+            return self._todays_system_log(fresh=attempts > 1)
+
+        with self._system_log_lock:
+            self.decide(load, lambda log: log.log(level, message, context, session_id))
+
+    def _todays_system_log(self, fresh: bool) -> SystemLog:
+        """Today's log: the one kept, unless ``fresh`` (another process appended)."""
         today = datetime.now(UTC).date()
         cached = self._system_log
-        if cached is not None and cached.day == today.isoformat():
+        if not fresh and cached is not None and cached.day == today.isoformat():
             return cached
         try:
             loaded: object = self.repository.get(system_log_id(today))

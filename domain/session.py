@@ -1,4 +1,8 @@
-"""The Session aggregate: one conversation between a person and the orchestrator."""
+"""The Session aggregate: one conversation between a person and the orchestrator.
+
+It folds what its orchestrator spends; what its agents spend their own
+aggregates fold, and domain/budget.py adds the two up.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from uuid import uuid4
 from domain.aggregate import PodiumAggregate
 from domain.errors import EmptyText, SessionIsEnded
 from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
+from domain.statuses import SessionStatus
 
 
 class Session(PodiumAggregate):
@@ -17,15 +22,17 @@ class Session(PodiumAggregate):
     title: str
     cwd: str
     budget_usd: float | None
-    status: str  # "active" | "interrupted" | "ended"
+    status: SessionStatus
     claude_session_id: str | None
+    cost_usd: float  # the orchestrator's turns
 
     def __init__(self, payload: SessionStartedV1) -> None:
         self.title = payload.title
         self.cwd = payload.cwd
         self.budget_usd = payload.budget_usd
-        self.status = "active"
+        self.status = SessionStatus.ACTIVE
         self.claude_session_id = None
+        self.cost_usd = 0.0
 
     @classmethod
     def start(cls, title: str, cwd: str, budget_usd: float | None = None) -> Session:
@@ -35,7 +42,7 @@ class Session(PodiumAggregate):
         return cls._create(SessionStarted, id=uuid4(), payload=payload)
 
     def check_open(self) -> None:
-        if self.status == "ended":
+        if self.status is SessionStatus.ENDED:
             raise SessionIsEnded(self.id)
 
     def send_user_message(self, text: str) -> None:
@@ -43,7 +50,7 @@ class Session(PodiumAggregate):
         self.check_open()
         if not text.strip():
             raise EmptyText("a message")
-        if self.status == "interrupted":
+        if self.status is SessionStatus.INTERRUPTED:
             self.trigger_event(SessionResumed, payload=ReasonV1(reason="a new message"))
         self.trigger_event(UserMessageSent, payload=UserMessageSentV1(text=text))
 
@@ -82,6 +89,12 @@ class Session(PodiumAggregate):
         """The orchestrator's turn was cut short (a shutdown, a crash): say why."""
         self.check_open()
         self.trigger_event(SessionInterrupted, payload=ReasonV1(reason=reason))
+
+    def cut_short(self, reason: str) -> None:
+        """The orchestrator's answer in progress was cut short: recorded on an
+        active session (one interrupted already says so)."""
+        if self.status is SessionStatus.ACTIVE:
+            self.interrupt(reason)
 
     def resume(self, reason: str) -> None:
         self.check_open()
@@ -152,6 +165,7 @@ class TurnCompleted(PodiumEvent):
 
     def apply(self, session: Session) -> None:
         session.claude_session_id = self.payload.claude_session_id or session.claude_session_id
+        session.cost_usd += self.payload.cost_usd
 
 
 @dataclass(frozen=True)
@@ -159,7 +173,7 @@ class SessionInterrupted(PodiumEvent):
     payload: ReasonV1
 
     def apply(self, session: Session) -> None:
-        session.status = "interrupted"
+        session.status = SessionStatus.INTERRUPTED
 
 
 @dataclass(frozen=True)
@@ -167,7 +181,7 @@ class SessionResumed(PodiumEvent):
     payload: ReasonV1
 
     def apply(self, session: Session) -> None:
-        session.status = "active"
+        session.status = SessionStatus.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -175,4 +189,4 @@ class SessionEnded(PodiumEvent):
     payload: ReasonV1
 
     def apply(self, session: Session) -> None:
-        session.status = "ended"
+        session.status = SessionStatus.ENDED

@@ -14,11 +14,18 @@ from typing import TextIO
 from uuid import UUID
 
 import psycopg
+from eventsourcing.utils import get_topic
 
+from domain import session as s
+from domain.statuses import BUSY
+from eventlog.postgres import EVENTS_TABLE
+from eventlog.reading import HEAD
 from gateway.event_lines import EventFilter, EventLines
 from gateway.system import System
 
 POLL_SECONDS = 0.2
+TURNS = f"SELECT count(*) FROM {EVENTS_TABLE} WHERE originator_id = %s AND topic = %s"
+BUSY_AGENTS = "SELECT count(*) FROM agents WHERE session_id = %s AND status = ANY(%s)"
 
 
 async def chat(
@@ -72,16 +79,12 @@ def _scalar(system: System, query: str, *params: object) -> int:
 
 
 def _head(system: System) -> int:
-    return _scalar(system, "SELECT max(notification_id) FROM podium_events")
+    return _scalar(system, HEAD)
 
 
 def _turns(system: System, session_id: UUID) -> int:
-    return _scalar(
-        system,
-        "SELECT count(*) FROM podium_events WHERE originator_id = %s "
-        "AND topic = 'domain.session:TurnCompleted'",
-        session_id,
-    )
+    """How many turns the session's orchestrator has completed."""
+    return _scalar(system, TURNS, session_id, get_topic(s.TurnCompleted))
 
 
 async def _done(system: System, session_id: UUID, turns: int, wait_for_agents: bool) -> bool:
@@ -90,9 +93,5 @@ async def _done(system: System, session_id: UUID, turns: int, wait_for_agents: b
     if not wait_for_agents:
         return True
     await system.runtime.reads.caught_up()  # the agents' commands are in the read model
-    busy = _scalar(
-        system,
-        "SELECT count(*) FROM agents WHERE session_id = %s AND status IN ('working', 'queued')",
-        session_id,
-    )
+    busy = _scalar(system, BUSY_AGENTS, session_id, [status.value for status in BUSY])
     return busy == 0

@@ -1,8 +1,9 @@
 """The gateway's endpoints: commands in, read models and the log out.
 
-Commands are the same domain commands the orchestrator's tools use
-(runtime.control.SessionTeam), so a person can act by hand exactly as the
-orchestrator does; their effects arrive, like everything, as events.
+Commands are the application service's (domain.application.Podium), the
+same the orchestrator's tools give (runtime/tools.py), so a person can act by
+hand exactly as the orchestrator does, under the same rules; their effects
+arrive, like everything, as events.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from psycopg_pool import AsyncConnectionPool
@@ -20,7 +22,6 @@ from starlette.websockets import WebSocket
 from domain.application import Podium
 from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession, read_body
 from gateway.live_events import LiveEvents
-from gateway.log_pages import LogReads, session_page
 from gateway.params import NOTIFICATION_ID_MAX, choice_param, int_param, text_param
 from gateway.problems import Problem
 from gateway.reads import (
@@ -32,10 +33,14 @@ from gateway.reads import (
     session_id_of,
 )
 from gateway.stream import sse_response, websocket_stream
+from projections.caught_up import caught_up
+from projections.event_view import LogView
 from projections.faults import Faults, faults
 from runtime.confinement import check_directory
-from runtime.control import SessionTeam
-from runtime.queries import ReadModels
+from runtime.templates import agent_setup
+from runtime.tools import interrupting
+
+SOURCE = "user"  # who gives the commands that come over HTTP
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
 
@@ -50,22 +55,23 @@ class Routes:
     def __init__(
         self,
         app: Podium,
-        log_pages: LogReads,
+        log_view: LogView,
         pool: AsyncConnectionPool,
         tail: LiveEvents,
         default_cwd: Path,
     ) -> None:
         self.app = app
-        self.log_pages = log_pages
+        self.log_view = log_view
         self.tail = tail
         self.default_cwd = default_cwd
+        self.pool = pool
         self.queries = ReadModelQueries(pool)
-        self.reads = ReadModels(pool)
 
-    async def _team(self, request: Request) -> SessionTeam:
+    async def _session(self, request: Request) -> tuple[UUID, Path]:
+        """The request's session (404 if there is none) and its directory."""
         session_id = session_id_of(request)
         session = await asyncio.to_thread(self.app.get_session, session_id)
-        return SessionTeam(self.app, session_id, self.reads, Path(session.cwd))
+        return session_id, Path(session.cwd)
 
     # --- health -------------------------------------------------------------------
 
@@ -89,7 +95,7 @@ class Routes:
         session = await asyncio.to_thread(
             self.app.start_session, body.title, str(cwd), body.budget_usd
         )
-        await self.reads.caught_up()
+        await caught_up(self.pool)
         return json(await self.queries.session(session.id), status=201)
 
     async def get_session(self, request: Request) -> Response:
@@ -107,30 +113,41 @@ class Routes:
         return json({"agents": await self.queries.agents(session_id_of(request))})
 
     async def create_agent(self, request: Request) -> Response:
-        team = await self._team(request)
+        session_id, cwd = await self._session(request)
         body = await read_body(request, NewAgent)
-        await team.create_agent(
-            body.name, body.system_prompt, body.model, body.template, body.budget_usd
+        setup = agent_setup(body.system_prompt, body.model, body.template, cwd)
+        agent = await asyncio.to_thread(
+            self.app.create_agent,
+            session_id,
+            body.name,
+            cwd=".",
+            budget_usd=body.budget_usd,
+            **setup.options(),
         )
-        agent = await asyncio.to_thread(self.app.find_agent, team.session_id, body.name)
         return json({"agent_id": agent.id, "name": agent.name, "model": agent.model}, 201)
 
     async def command_agent(self, request: Request) -> Response:
-        team = await self._team(request)
+        session_id, _ = await self._session(request)
         body = await read_body(request, NewCommand)
         key = request.headers.get("idempotency-key")  # checked by gateway.idempotency
-        task = await team.command(request.path_params["name"], body.command, "user", key)
+        name = request.path_params["name"]
+        task = await asyncio.to_thread(
+            self.app.command_agent, session_id, name, body.command, SOURCE, key
+        )
         return json({"task": task}, status=202)
 
     async def interrupt_agent(self, request: Request) -> Response:
-        team = await self._team(request)
-        detail = await team.interrupt_agent(request.path_params["name"], "user")
-        return json({"detail": detail}, status=202)
+        session_id, _ = await self._session(request)
+        name = request.path_params["name"]
+        agent = await asyncio.to_thread(self.app.interrupt_agent, session_id, name, SOURCE)
+        return json({"detail": interrupting(agent)}, status=202)
 
     async def delete_agent(self, request: Request) -> Response:
-        team = await self._team(request)
-        await team.delete_agent(request.path_params["name"], "user")
-        return json({"deleted": request.path_params["name"]}, status=202)
+        session_id, _ = await self._session(request)
+        name = request.path_params["name"]
+        reason = f"deleted by the {SOURCE}"
+        await asyncio.to_thread(self.app.delete_agent, session_id, name, reason)
+        return json({"deleted": name}, status=202)
 
     # --- read models ------------------------------------------------------------------
 
@@ -190,7 +207,7 @@ class Routes:
 
     async def projection_faults(self, request: Request) -> Response:
         def read() -> Faults:
-            with self.log_pages.connection() as conn:
+            with self.log_view.connection() as conn:
                 return faults(conn)
 
         return json(await asyncio.to_thread(read))
@@ -201,7 +218,7 @@ class Routes:
         session_id = session_id_of(request)
         await self.queries.session(session_id)
         after, limit = self._paging(request)
-        page, head = await asyncio.to_thread(session_page, self.log_pages, session_id, after, limit)
+        page, head = await asyncio.to_thread(self.log_view.session_page, session_id, after, limit)
         next_after = page[-1].id if len(page) == limit else None
         # Each event is already JSON: splice them in rather than decode and encode again.
         tail = _encoder.encode({"next_after": next_after, "head": head})
@@ -209,7 +226,7 @@ class Routes:
         return Response(body, media_type="application/json")
 
     async def stream(self, request: Request) -> StreamingResponse:
-        return sse_response(request, self.tail, self.log_pages)
+        return sse_response(request, self.tail, self.log_view)
 
     async def websocket(self, websocket: WebSocket) -> None:
-        await websocket_stream(websocket, self.tail, self.log_pages)
+        await websocket_stream(websocket, self.tail, self.log_view)

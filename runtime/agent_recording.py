@@ -33,7 +33,7 @@ from domain.agent import Agent
 from runtime.confinement import is_inside, target_path
 from runtime.deltas import DeltaSink, text_delta
 from runtime.journal import Journal
-from runtime.turns import TurnCosts, usage_of
+from runtime.turns import TurnCosts, turn_report
 
 OTHER_HOOKS: tuple[HookEvent, ...] = (
     "UserPromptSubmit",
@@ -76,7 +76,7 @@ class AgentRecording:
         on_turn_completed: Callable[[Agent], Awaitable[None]],
     ) -> None:
         self.journal = journal
-        self.on_turn_completed = on_turn_completed  # e.g. to enforce the session's budget
+        self.on_turn_completed = on_turn_completed  # the session's budget is the runtime's
         self.cwd = cwd.resolve()
         self.live = live
         self.costs = TurnCosts()
@@ -198,28 +198,7 @@ class AgentRecording:
             await self.result(message)
 
     async def result(self, result: ResultMessage) -> None:
-        cost = self.costs.turn_cost(result)
-        usage = usage_of(result)
-
-        def complete(agent: Agent) -> None:
-            was_working = agent.status == "working"
-            agent.complete_turn(
-                usage,
-                cost_usd=cost,
-                duration_ms=result.duration_ms,
-                num_turns=result.num_turns,
-                claude_session_id=result.session_id,
-                is_error=result.is_error,
-            )
-            left = agent.budget_left
-            if left is not None and left <= 0:
-                assert agent.budget_usd is not None
-                agent.exceed_budget("agent", agent.budget_usd, agent.cost_usd)
-                if agent.status in ("working", "idle"):
-                    agent.interrupt(f"its ${agent.budget_usd:.2f} budget is spent")
-            elif result.is_error and was_working:  # not when the error is our own interrupt
-                errors = "; ".join(result.errors or []) or result.result or result.subtype
-                agent.fail(f"the turn ended in an error: {errors}")
-
-        await self.journal.write(complete)
+        """The turn ended: the agent decides what that means (domain/agent.py)."""
+        report = turn_report(result, self.costs.turn_cost(result))
+        await self.journal.write(lambda agent: agent.finish_turn(report))
         await self.on_turn_completed(self.journal.aggregate)

@@ -15,27 +15,22 @@ being split between two processes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
 import psycopg
+from eventsourcing.utils import get_topic
 
+from domain import session as s
+from domain.codec import PodiumEventType
 from eventlog.postgres import EVENTS_TABLE
+from eventlog.reading import HEAD
 
 POSITION = "runtime"  # this consumer's row in projection_tracking
 # An orchestrator's turn: a message starts it; a result or an interruption ends it.
-MESSAGE = "domain.session:UserMessageSent"
-TURN_TOPICS = (
-    MESSAGE,
-    "domain.session:TurnCompleted",
-    "domain.session:SessionInterrupted",
-)
-COMMANDS = (
-    MESSAGE,
-    "domain.agent:AgentCommanded",
-    "domain.agent:AgentInterruptRequested",
-    "domain.agent:AgentDeleted",
-)
+MESSAGE = get_topic(s.UserMessageSent)
+TURN_TOPICS = (MESSAGE, get_topic(s.TurnCompleted), get_topic(s.SessionInterrupted))
 LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext('podium runtime'))"
 
 
@@ -48,10 +43,12 @@ Command = tuple[int, UUID, int, str, bytes]  # notification id, stream, version,
 
 class CommandClaims:
     """Claims commands on a connection of its own, kept open between claims
-    (the runtime claims on every append it hears of)."""
+    (the runtime claims on every append it hears of). ``commands``: the events
+    the runtime acts on (its handlers' table, runtime/runtime.py)."""
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, commands: Iterable[PodiumEventType]) -> None:
         self.conninfo = conninfo
+        self.topics = [get_topic(cls) for cls in commands]
         self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
         self._leading = False
 
@@ -70,8 +67,7 @@ class CommandClaims:
         with conn.transaction():
             conn.execute(
                 "INSERT INTO projection_tracking (projection, notification_id) "
-                f"SELECT %s, coalesce(max(notification_id), 0) FROM {EVENTS_TABLE} "
-                "ON CONFLICT DO NOTHING",
+                f"SELECT %s, ({HEAD}) ON CONFLICT DO NOTHING",
                 (POSITION,),
             )
 
@@ -112,9 +108,7 @@ class CommandClaims:
                     (POSITION,),
                 ).fetchone()
                 position = row[0] if row else 0
-                head = conn.execute(
-                    f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
-                ).fetchone()
+                head = conn.execute(HEAD).fetchone()
                 until = head[0] if head else position
                 if until <= position:
                     return []
@@ -122,7 +116,7 @@ class CommandClaims:
                     "SELECT notification_id, originator_id, originator_version, topic, state "
                     f"FROM {EVENTS_TABLE} WHERE notification_id > %s AND notification_id <= %s "
                     "AND topic = ANY(%s) ORDER BY notification_id LIMIT %s",
-                    (position, until, list(COMMANDS), limit),
+                    (position, until, self.topics, limit),
                 ).fetchall()
                 if len(commands) == limit:
                     until = commands[-1][0]

@@ -5,7 +5,8 @@ and awaits their save (group commit waits for the disk on its own thread,
 and wakes the loop once per group). A journal serialises this per
 aggregate: the next change waits until the previous one is durable, so one
 aggregate's events never reach the store out of order, while different
-aggregates' saves still share group commits.
+aggregates' saves still share group commits. Saving, and deciding again when
+another writer appended first, is the service's (``Podium.decide_async``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
 from domain.application import Podium
 
 A = TypeVar("A", bound=Aggregate)
-CONFLICT_RETRIES = 3
 
 
 class Journal(Generic[A]):
@@ -33,34 +32,13 @@ class Journal(Generic[A]):
 
     async def write(self, change: Callable[[A], object]) -> int | None:
         """Let ``change`` decide on the aggregate, save what it decided, and
-        return the notification id of the last event saved (None if none).
-
-        Another process (a gateway, a CLI) may have appended to the stream
-        since we loaded it; the store then refuses our events, and the change
-        is decided again on the aggregate as it now is.
-        """
+        return the notification id of the last event saved (None if none)."""
         async with self._lock:
-            for attempt in range(CONFLICT_RETRIES + 1):
-                change(self.aggregate)
-                events = self.aggregate.collect_events()
-                if not events:
-                    return None
-                try:
-                    ids = await self.app.save_async(*events)
-                except IntegrityError:
-                    if attempt == CONFLICT_RETRIES:
-                        raise
-                    await self._reload()
-                    continue
-                return ids[-1] if ids else None
-        return None  # unreachable: the loop returns or raises
+            self.aggregate, ids = await self.app.decide_async(self.aggregate, change)
+            return ids[-1] if ids else None
 
     async def catch_up(self, version: int) -> None:
         """Make sure the aggregate includes the event with ``version``."""
         async with self._lock:
             if self.aggregate.version < version:
-                await self._reload()
-
-    async def _reload(self) -> None:
-        fresh: A = await asyncio.to_thread(self.app.repository.get, self.aggregate.id)
-        self.aggregate = fresh
+                self.aggregate = await asyncio.to_thread(self.app.repository.get, self.aggregate.id)

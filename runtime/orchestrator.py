@@ -32,7 +32,7 @@ from runtime.journal import Journal
 from runtime.sandbox import agent_environment
 from runtime.settings import RuntimeSettings
 from runtime.templates import expand_workflow
-from runtime.tools import SERVER_NAME, TOOL_NAMES, SessionControl, management_server, qualified
+from runtime.tools import SERVER_NAME, TOOL_NAMES, ManagementTools, qualified
 from runtime.turns import TurnCosts, usage_of
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Orchestrator:
         app: Podium,
         session: Session,
         settings: RuntimeSettings,
-        control: SessionControl,
+        tools: ManagementTools,
         live: DeltaSink,
         *,
         cwd: Path,
@@ -57,7 +57,7 @@ class Orchestrator:
         self.journal = Journal(app, session)
         self.cwd = cwd  # the session's directory: its own workflows live there
         self.settings = settings
-        self.control = control
+        self.tools = tools
         self.live = live
         self.costs = TurnCosts()
         self.client: ClaudeSDKClient | None = None
@@ -73,7 +73,7 @@ class Orchestrator:
             system_prompt=system_prompt(),
             cwd=str(self.cwd),
             tools=[],  # no built-in tools: the orchestrator manages, agents do the work
-            mcp_servers={SERVER_NAME: management_server(self.control)},
+            mcp_servers={SERVER_NAME: self.tools.server()},
             allowed_tools=[qualified(name) for name in TOOL_NAMES],
             include_partial_messages=True,
             # With no built-in tools there is no ToolSearch to load deferred MCP tools.
@@ -99,8 +99,8 @@ class Orchestrator:
 
     async def interrupt(self, reason: str) -> None:
         """Stop; a turn this cuts short is recorded as the session's interruption."""
-        if self.answering and self.journal.aggregate.status == "active":
-            await self.journal.write(lambda session: session.interrupt(reason))
+        if self.answering:
+            await self.journal.write(lambda session: session.cut_short(reason))
         await self.close()
 
     async def close(self) -> None:

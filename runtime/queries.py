@@ -2,24 +2,29 @@
 
 The read models trail the log by a batch of the projection runner. A tool
 that reads right after a command (create alice, then list agents) waits
-until the projections have caught up with the log's head, so the model sees
-its own writes.
+until the projections have caught up with the log's head
+(projections/caught_up.py), so the model sees its own writes. Policy never
+reads these (budgets and statuses are the aggregates'): they are what the
+model is shown.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 from uuid import UUID
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from domain.statuses import AgentStatus
+from projections.caught_up import caught_up
+
 Row = dict[str, Any]
 
 
-class ReadModels:
+class OrchestratorReads:
+    """The read models, as the orchestrator's tools show them to the model."""
+
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
 
@@ -30,26 +35,15 @@ class ReadModels:
             return await cur.fetchall()
 
     async def caught_up(self, timeout: float = 10.0) -> bool:
-        """Wait until every projection has applied the log's current head."""
-        deadline = time.monotonic() + timeout
-        while True:
-            (row,) = await self._rows(
-                "SELECT (SELECT coalesce(max(notification_id), 0) FROM podium_events) AS head, "
-                "(SELECT coalesce(min(notification_id), 0) FROM projection_tracking "
-                " WHERE projection <> 'runtime') AS applied"
-            )
-            if row["applied"] >= row["head"]:
-                return True
-            if time.monotonic() > deadline:
-                return False
-            await asyncio.sleep(0.05)
+        """Wait until the read models have applied the log's current head."""
+        return await caught_up(self.pool, timeout)
 
     async def agents(self, session_id: UUID) -> list[Row]:
         return await self._rows(
             "SELECT name, status, model, current_task, queued, input_tokens, output_tokens, "
             "cost_usd, turns, tool_uses, last_activity_at FROM agents "
-            "WHERE session_id = %s AND status <> 'deleted' ORDER BY created_at",
-            (session_id,),
+            "WHERE session_id = %s AND status <> %s ORDER BY created_at",
+            (session_id, AgentStatus.DELETED.value),
         )
 
     async def agent(self, session_id: UUID, name: str) -> Row | None:
@@ -89,15 +83,6 @@ class ReadModels:
                 )
             )
         )
-
-    async def session_spend(self, session_id: UUID) -> float:
-        """What the session (orchestrator and agents) has spent, as of the log's head."""
-        await self.caught_up()
-        rows = await self._rows(
-            "SELECT coalesce(sum(cost_usd), 0) AS spent FROM costs WHERE session_id = %s",
-            (session_id,),
-        )
-        return float(rows[0]["spent"])
 
     async def costs(self, session_id: UUID) -> list[Row]:
         return await self._rows(

@@ -2,7 +2,9 @@
 
 It never receives calls from the gateway. It follows the log (LISTEN/NOTIFY)
 from its tracked position and claims commands (runtime/claims.py) before
-acting, so a command is executed at most once even across restarts. An
+acting, so a command is executed at most once even across restarts. What it
+acts on, and how, is one table (``Runtime.handlers``: event class ->
+handler), which the claims read too. An
 agent's commands wait in the log, in order, until its worker starts each
 one's turn (runtime/worker.py). What a restart cut short is recorded: on
 start-up, agents the log shows as working are recorded as interrupted, with
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from uuid import UUID
 
@@ -23,22 +26,28 @@ from psycopg_pool import AsyncConnectionPool
 from domain import agent as a
 from domain import session as s
 from domain.application import Podium
-from domain.codec import decode_state, event_class
+from domain.codec import PodiumEventType, decode_state, event_class
+from domain.events import Payload
+from domain.statuses import BUSY, AgentStatus
+from domain.vocabulary import Level
 from eventlog.following import keep_following, listening
 from eventlog.pool_checks import sweep_dead_async_connections
 from runtime.claims import CommandClaims
 from runtime.confinement import check_directory
-from runtime.control import SessionTeam
 from runtime.deltas import DeltaSink, DroppedDeltas
 from runtime.orchestrator import Orchestrator
-from runtime.queries import ReadModels
+from runtime.queries import OrchestratorReads
 from runtime.settings import RuntimeSettings
+from runtime.tools import ManagementTools
 from runtime.worker import AgentWorker
 
 log = logging.getLogger(__name__)
 RESTART_REASON = "podium restarted while the agent was working"
 ANSWER_CUT_REASON = "podium restarted while the orchestrator was answering"
 STANDBY_POLL_SECONDS = 2.0  # how soon a standing-by runtime notices the leader is gone
+# A command's stream, its version and its payload.
+Handler = Callable[[UUID, int, Payload], Awaitable[None]]
+UNFINISHED = "SELECT agent_id FROM agents WHERE status = ANY(%s) OR queued > 0"
 
 
 class Runtime:
@@ -51,8 +60,15 @@ class Runtime:
         self.live = live or DroppedDeltas()
         self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=8, open=False)
         sweep_dead_async_connections(self.pool)  # no dead connection after a PostgreSQL restart
-        self.reads = ReadModels(self.pool)
-        self.claims = CommandClaims(conninfo)
+        self.reads = OrchestratorReads(self.pool)
+        # What the runtime acts on: the commands it claims are these events.
+        self.handlers: Mapping[PodiumEventType, Handler] = {
+            s.UserMessageSent: self._answer,
+            a.AgentCommanded: self._run_commands,
+            a.AgentInterruptRequested: self._interrupt,
+            a.AgentDeleted: self._close,
+        }
+        self.claims = CommandClaims(conninfo, self.handlers)
         self.slots = asyncio.Semaphore(settings.max_agents)
         self.workers: dict[UUID, AgentWorker] = {}
         self.orchestrators: dict[UUID, Orchestrator] = {}
@@ -94,25 +110,20 @@ class Runtime:
         then run the commands agents were left waiting with."""
         await self.reads.caught_up(timeout=30)
         async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT agent_id FROM agents WHERE status IN ('working', 'queued') OR queued > 0"
-            )
+            cur = await conn.execute(UNFINISHED, ([status.value for status in BUSY],))
             unfinished = [row[0] for row in await cur.fetchall()]
         for agent_id in unfinished:
             worker = await self._worker(agent_id)
             if worker is None:
                 continue
-            if worker.agent.status == "working" and not worker.busy:
+            if worker.agent.status is AgentStatus.WORKING and not worker.busy:
                 await worker.journal.write(lambda a: a.interrupt(RESTART_REASON))
                 log.info("recorded %s as interrupted: %s", worker.agent.name, RESTART_REASON)
             worker.wake()
         unanswered = await asyncio.to_thread(self.claims.unanswered_sessions)
         for session_id in unanswered - self.orchestrators.keys():
-            session = await asyncio.to_thread(self.app.get_session, session_id)
-            if session.status == "active":
-                session.interrupt(ANSWER_CUT_REASON)
-                await self.app.save_async(session)
-                log.info("recorded session %s as interrupted: %s", session_id, ANSWER_CUT_REASON)
+            await asyncio.to_thread(self.app.cut_answer_short, session_id, ANSWER_CUT_REASON)
+            log.info("recorded session %s's answer as cut short: %s", session_id, ANSWER_CUT_REASON)
 
     # --- following the log ------------------------------------------------------
 
@@ -143,31 +154,42 @@ class Runtime:
                     await appends.wait()
 
     async def _dispatch(self, stream_id: UUID, version: int, topic: str, state: bytes) -> None:
-        cls = event_class(topic)
-        payload = decode_state(topic, state).payload
-        if cls is s.UserMessageSent:
-            assert isinstance(payload, s.UserMessageSentV1)
-            try:
-                orchestrator = await self._orchestrator(stream_id)
-            except ValueError as error:  # a session made before directories were checked
-                said = f"session {stream_id} is not answered: its directory {error}"
-                log.error("%s", said)
-                await asyncio.to_thread(self.app.write_system_log, "error", said, None, stream_id)
-                return
-            self._spawn(orchestrator.answer(payload.text), f"answer in {stream_id}")
+        handler = self.handlers[event_class(topic)]
+        await handler(stream_id, version, decode_state(topic, state).payload)
+
+    # --- the handlers -----------------------------------------------------------
+
+    async def _answer(self, session_id: UUID, version: int, payload: Payload) -> None:
+        assert isinstance(payload, s.UserMessageSentV1)
+        try:
+            orchestrator = await self._orchestrator(session_id)
+        except ValueError as error:  # a session made before directories were checked
+            said = f"session {session_id} is not answered: its directory {error}"
+            log.error("%s", said)
+            await asyncio.to_thread(self.app.write_system_log, Level.ERROR, said, None, session_id)
             return
-        worker = await self._worker(stream_id)
-        if worker is None:
-            return
-        await worker.journal.catch_up(version)
-        if cls is a.AgentCommanded:
+        self._spawn(orchestrator.answer(payload.text), f"answer in {session_id}")
+
+    async def _run_commands(self, agent_id: UUID, version: int, payload: Payload) -> None:
+        if worker := await self._caught_up(agent_id, version):
             worker.wake()
-        elif cls is a.AgentInterruptRequested:
-            assert isinstance(payload, a.AgentInterruptRequestedV1)
+
+    async def _interrupt(self, agent_id: UUID, version: int, payload: Payload) -> None:
+        assert isinstance(payload, a.AgentInterruptRequestedV1)
+        if worker := await self._caught_up(agent_id, version):
             await worker.interrupt(f"interrupted by the {payload.source}", payload.task)
-        elif cls is a.AgentDeleted:
-            self.workers.pop(stream_id, None)
+
+    async def _close(self, agent_id: UUID, version: int, payload: Payload) -> None:
+        if worker := await self._caught_up(agent_id, version):
+            self.workers.pop(agent_id, None)
             await worker.close()
+
+    async def _caught_up(self, agent_id: UUID, version: int) -> AgentWorker | None:
+        """The agent's worker, its aggregate up to the command at ``version``."""
+        worker = await self._worker(agent_id)
+        if worker is not None:
+            await worker.journal.catch_up(version)
+        return worker
 
     def _spawn(self, work: object, name: str) -> None:
         async def guarded() -> None:
@@ -178,7 +200,7 @@ class Runtime:
             except Exception as error:
                 log.exception("%s failed", name)
                 await asyncio.to_thread(
-                    self.app.write_system_log, "error", f"{name} failed: {error}"
+                    self.app.write_system_log, Level.ERROR, f"{name} failed: {error}"
                 )
 
         task = asyncio.create_task(guarded(), name=name)
@@ -194,8 +216,7 @@ class Runtime:
             try:
                 session_cwd = await self._session_directory(agent.session_id)
             except ValueError as error:
-                agent.drop_waiting(str(error))
-                await self.app.save_async(agent)
+                await asyncio.to_thread(self.app.drop_waiting, agent_id, str(error))
                 return None
             worker = AgentWorker(
                 self.app,
@@ -215,30 +236,22 @@ class Runtime:
         return check_directory(Path(session.cwd), self.settings.cwd)
 
     async def _enforce_session_budget(self, agent: a.Agent) -> None:
-        """When a session's spend reaches its budget, stop its working agents."""
-        session = await asyncio.to_thread(self.app.get_session, agent.session_id)
-        if session.budget_usd is None:
+        """When a session's spend reaches its budget, stop its busy agents (each
+        records why and drops what waits: Agent.stop_for_session)."""
+        spend = await asyncio.to_thread(self.app.session_spend, agent.session_id)
+        if not spend.exhausted:
             return
-        spent = await self.reads.session_spend(session.id)
-        if spent < session.budget_usd:
-            return
-        reason = f"the session's ${session.budget_usd:.2f} budget is spent"
         for worker in list(self.workers.values()):
-            member = worker.agent
-            if member.session_id == session.id and member.status in ("working", "queued"):
-                await worker.journal.write(
-                    lambda m: m.exceed_budget("session", session.budget_usd or 0.0, spent)
-                )
-                await worker.drop_waiting(reason)
-                await worker.interrupt(reason)
+            if worker.agent.session_id == agent.session_id:
+                await worker.stop_for_session(spend)
 
     async def _orchestrator(self, session_id: UUID) -> Orchestrator:
         orchestrator = self.orchestrators.get(session_id)
         if orchestrator is None:
             session = await asyncio.to_thread(self.app.get_session, session_id)
             cwd = await self._session_directory(session_id)
-            team = SessionTeam(self.app, session_id, self.reads, cwd)
-            orchestrator = Orchestrator(self.app, session, self.settings, team, self.live, cwd=cwd)
+            tools = ManagementTools(self.app, session_id, self.reads, cwd)
+            orchestrator = Orchestrator(self.app, session, self.settings, tools, self.live, cwd=cwd)
             self.orchestrators[session_id] = orchestrator
         return orchestrator
 

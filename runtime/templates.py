@@ -15,21 +15,18 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
+from domain.agent_rules import AgentSetup, AgentTemplate
+from domain.errors import DomainError
+
 SHIPPED = resources.files("runtime") / "claude"
 
 
-class UnknownTemplate(ValueError):
+class UnknownTemplate(DomainError):
+    """An agent was asked for from a template no file defines (a 422, like any
+    other command that breaks a rule)."""
+
     def __init__(self, name: str, available: list[str]) -> None:
         super().__init__(f"no agent template called {name!r}: choose from {', '.join(available)}")
-
-
-@dataclass(frozen=True)
-class AgentTemplate:
-    name: str
-    description: str
-    model: str | None
-    tools: tuple[str, ...]
-    system_prompt: str
 
 
 @dataclass(frozen=True)
@@ -88,6 +85,15 @@ def agent_template(name: str, cwd: Path) -> AgentTemplate:
     if name not in templates:
         raise UnknownTemplate(name, sorted(templates))
     return templates[name]
+
+
+def agent_setup(
+    system_prompt: str, model: str | None, template: str | None, cwd: Path
+) -> AgentSetup:
+    """What an agent is created with: what was asked, and the named template's
+    file (the session's own first, in ``cwd``) if one is named."""
+    chosen = None if template is None else agent_template(template, cwd)
+    return AgentSetup.of(system_prompt, model, chosen)
 
 
 def workflows(cwd: Path) -> dict[str, Workflow]:

@@ -1,9 +1,13 @@
 """The orchestrator's eight management tools, as an in-process SDK MCP server.
 
-Each tool is thin: it validates its input, issues a domain command or reads a
-read model through the session's ``SessionControl``, and answers the model
-in plain text. A tool given bad input answers with a clear error (and the
-error is written to the system log), never an exception.
+Each tool is thin: it validates its input, issues a command of the
+application service (the one the gateway's routes use, so a person acts
+exactly as the orchestrator does) or reads what the tools read
+(runtime/queries.py), and answers the model in plain text. Commands are
+appended to the log like any other client's; the runtime then reacts to
+them, so the tools never drive an SDK client directly. A tool given bad
+input answers with a clear error (and the error is written to the system
+log), never an exception.
 """
 
 from __future__ import annotations
@@ -12,42 +16,30 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from claude_agent_sdk import McpSdkServerConfig, SdkMcpTool, create_sdk_mcp_server, tool
 
+from domain.agent import Agent
+from domain.application import Podium
 from domain.errors import DomainError
-from runtime.queries import ReadModels
-from runtime.templates import UnknownTemplate
+from domain.statuses import BUSY
+from domain.vocabulary import Level
+from runtime.queries import OrchestratorReads
+from runtime.templates import agent_setup
 
 SERVER_NAME = "podium"
-LOG_LEVELS = ("debug", "info", "warning", "error")
-BUSY = ("working", "queued")
+SOURCE = "orchestrator"  # who gives the commands the tools give
+LEVELS = [level.value for level in Level]
 
 
-class SessionControl(Protocol):
-    """What the tools may do in their session; the runtime implements it."""
-
-    session_id: UUID
-    reads: ReadModels
-
-    async def create_agent(
-        self,
-        name: str,
-        system_prompt: str,
-        model: str | None,
-        template: str | None,
-        budget_usd: float | None,
-    ) -> str: ...
-
-    async def command_agent(self, name: str, command: str) -> str: ...
-
-    async def interrupt_agent(self, name: str) -> str: ...
-
-    async def delete_agent(self, name: str) -> str: ...
-
-    async def log_tool_error(self, tool: str, message: str) -> None: ...
+def interrupting(agent: Agent) -> str:
+    """What an interrupt request did, said to whoever asked (the model, a person)."""
+    if agent.status not in BUSY:
+        return f"{agent.name} is not working ({agent.status}); nothing to interrupt."
+    return f"Interrupting {agent.name}."
 
 
 def _status(agent: dict[str, Any]) -> str:
@@ -109,24 +101,42 @@ def _usd(value: Any) -> str:
 
 
 class ManagementTools:
-    """The tools, bound to one session's control."""
+    """The tools, bound to one session; ``cwd``: the session's directory, where
+    its agents work and its own agent templates are."""
 
-    def __init__(self, control: SessionControl) -> None:
-        self.control = control
+    def __init__(self, app: Podium, session_id: UUID, reads: OrchestratorReads, cwd: Path) -> None:
+        self.app = app
+        self.session_id = session_id
+        self.reads = reads
+        self.cwd = cwd
 
     async def create_agent(self, args: dict[str, Any]) -> str:
         name = _required(args, "name")
-        return await self.control.create_agent(
-            name,
+        template = _text(args, "template", False)
+        setup = agent_setup(
             _text(args, "system_prompt", False) or "",
             _text(args, "model", False),
-            _text(args, "template", False),
-            _number(args, "budget_usd"),
+            template,
+            self.cwd,
         )
+        agent = await asyncio.to_thread(
+            self.app.create_agent,
+            self.session_id,
+            name,
+            cwd=".",
+            budget_usd=_number(args, "budget_usd"),
+            **setup.options(),
+        )
+        made_from = f" from the {template} template" if template else ""
+        return f"Created agent {agent.name} ({agent.model}){made_from}, working in {self.cwd}."
 
     async def command_agent(self, args: dict[str, Any]) -> str:
-        return await self.control.command_agent(
-            _required(args, "agent_name"), _required(args, "command")
+        name, command = _required(args, "agent_name"), _required(args, "command")
+        task = await asyncio.to_thread(
+            self.app.command_agent, self.session_id, name, command, SOURCE
+        )
+        return (
+            f"{name} started task '{task}' in the background. Use check_agent_status to follow it."
         )
 
     async def check_agent_status(self, args: dict[str, Any]) -> str:
@@ -135,16 +145,16 @@ class ManagementTools:
         offset = _int(args, "offset", 0, 0, 100_000)
         verbose = bool(args.get("verbose", False))
         wait = _int(args, "wait_seconds", 0, 0, 600)
-        reads = self.control.reads
+        reads = self.reads
         await reads.caught_up()
-        agent = await reads.agent(self.control.session_id, name)
+        agent = await reads.agent(self.session_id, name)
         if agent is None:
             raise ToolInputError(f"no agent called {name!r} in this session")
         deadline = time.monotonic() + wait
         while agent["status"] in BUSY and time.monotonic() < deadline:
             await asyncio.sleep(0.25)
             await reads.caught_up()
-            agent = await reads.agent(self.control.session_id, name) or agent
+            agent = await reads.agent(self.session_id, name) or agent
         lines = [
             f"{agent['name']}: {_status(agent)} ({agent['model']})",
             f"task: {agent['current_task'] or '(none)'}",
@@ -161,8 +171,8 @@ class ManagementTools:
         return "\n".join(lines)
 
     async def list_agents(self, args: dict[str, Any]) -> str:
-        await self.control.reads.caught_up()
-        agents = await self.control.reads.agents(self.control.session_id)
+        await self.reads.caught_up()
+        agents = await self.reads.agents(self.session_id)
         if not agents:
             return "No agents yet."
         return "\n".join(
@@ -172,25 +182,30 @@ class ManagementTools:
         )
 
     async def delete_agent(self, args: dict[str, Any]) -> str:
-        return await self.control.delete_agent(_required(args, "agent_name"))
+        name = _required(args, "agent_name")
+        reason = f"deleted by the {SOURCE}"
+        await asyncio.to_thread(self.app.delete_agent, self.session_id, name, reason)
+        return f"Deleted {name}."
 
     async def interrupt_agent(self, args: dict[str, Any]) -> str:
-        return await self.control.interrupt_agent(_required(args, "agent_name"))
+        name = _required(args, "agent_name")
+        agent = await asyncio.to_thread(self.app.interrupt_agent, self.session_id, name, SOURCE)
+        return interrupting(agent)
 
     async def read_system_logs(self, args: dict[str, Any]) -> str:
         level = _text(args, "level", False)
-        if level is not None and level not in LOG_LEVELS:
-            raise ToolInputError(f"'level' must be one of {', '.join(LOG_LEVELS)}")
+        if level is not None and level not in LEVELS:
+            raise ToolInputError(f"'level' must be one of {', '.join(LEVELS)}")
         limit = _int(args, "limit", 20, 1, 500)
-        await self.control.reads.caught_up()
-        rows = await self.control.reads.system_logs(level, limit)
+        await self.reads.caught_up()
+        rows = await self.reads.system_logs(level, limit)
         if not rows:
             return "The system log is empty."
         return "\n".join(f"{r['at']:%H:%M:%S} [{r['level']}] {r['message']}" for r in rows)
 
     async def report_cost(self, args: dict[str, Any]) -> str:
-        await self.control.reads.caught_up()
-        rows = await self.control.reads.costs(self.control.session_id)
+        await self.reads.caught_up()
+        rows = await self.reads.costs(self.session_id)
         if not rows:
             return "No cost yet: total $0.0000."
         lines = ["per actor and model:"]
@@ -217,9 +232,12 @@ class ManagementTools:
         async def run(args: dict[str, Any]) -> dict[str, Any]:
             try:
                 text = await handler(args)
-            except (DomainError, ToolInputError, UnknownTemplate) as error:
+            except (DomainError, ToolInputError) as error:
                 message = f"{name} failed: {error}"
-                await self.control.log_tool_error(name, message)
+                context = {"tool": name}
+                await asyncio.to_thread(
+                    self.app.write_system_log, Level.WARNING, message, context, self.session_id
+                )
                 return {"content": [{"type": "text", "text": message}], "is_error": True}
             return {"content": [{"type": "text", "text": text}]}
 
@@ -290,7 +308,7 @@ TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
         {
             "type": "object",
             "properties": {
-                "level": {"type": "string", "enum": list(LOG_LEVELS)},
+                "level": {"type": "string", "enum": LEVELS},
                 "limit": {"type": "integer", "description": "default 20"},
             },
         },
@@ -301,11 +319,6 @@ TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
 }
 TOOL_NAMES = tuple(TOOL_SPECS)
-
-
-def management_server(control: SessionControl) -> McpSdkServerConfig:
-    """The MCP server the orchestrator of one session uses."""
-    return ManagementTools(control).server()
 
 
 def qualified(name: str) -> str:

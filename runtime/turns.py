@@ -14,6 +14,7 @@ from typing import Any
 
 from claude_agent_sdk import ResultMessage
 
+from domain.agent_rules import TurnReport
 from domain.events import Usage
 
 
@@ -24,6 +25,19 @@ def usage_of(result: ResultMessage) -> Usage:
         output_tokens=int(raw.get("output_tokens") or 0),
         cache_creation_input_tokens=int(raw.get("cache_creation_input_tokens") or 0),
         cache_read_input_tokens=int(raw.get("cache_read_input_tokens") or 0),
+    )
+
+
+def turn_report(result: ResultMessage, cost_usd: float) -> TurnReport:
+    """What the turn that ``result`` ends reports, for its agent to decide on."""
+    return TurnReport(
+        usage=usage_of(result),
+        cost_usd=cost_usd,
+        duration_ms=result.duration_ms,
+        num_turns=result.num_turns,
+        claude_session_id=result.session_id,
+        is_error=result.is_error,
+        error="; ".join(result.errors or []) or result.result or result.subtype,
     )
 
 

@@ -26,9 +26,12 @@ from pathlib import Path
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
 from claude_agent_sdk.types import CanUseToolShadowedWarning
 
-from domain.agent import Agent, WaitingCommand
+from domain.agent import Agent
+from domain.agent_rules import WaitingCommand
 from domain.application import Podium
+from domain.budget import Spend
 from domain.errors import DomainError
+from domain.statuses import AgentStatus
 from runtime.agent_recording import AgentRecording
 from runtime.clients import close_client
 from runtime.confinement import check_directory
@@ -102,7 +105,7 @@ class AgentWorker:
             resume=agent.claude_session_id,
             session_store=self.settings.session_store,
             # Each CLI process counts cost from zero: give it what is left of the budget.
-            max_budget_usd=agent.budget_left,
+            max_budget_usd=agent.spend.left,
             # No settings from the workspace: a repository's .claude/settings.json
             # could run hooks outside the sandbox, or widen what it allows.
             setting_sources=[],
@@ -119,12 +122,6 @@ class AgentWorker:
     async def _run_waiting(self) -> None:
         try:
             while not self._closed and self.agent.waiting and not self.agent.is_deleted:
-                left = self.agent.budget_left
-                if left is not None and left <= 0:
-                    await self.drop_waiting(
-                        f"its ${self.agent.budget_usd or 0:.2f} budget is spent"
-                    )
-                    return
                 async with self.slots:
                     await self._turn()
                     await self._turn_done.wait()
@@ -133,12 +130,13 @@ class AgentWorker:
             log.exception("%s could not run its waiting commands", self.agent.name)
 
     async def _turn(self) -> None:
-        """Start the first waiting command's turn and hand it to Claude Code."""
+        """Start the first waiting command's turn and hand it to Claude Code (the
+        agent may refuse: its budget is spent, and what waits is dropped)."""
         async with self._lifecycle:
             if self._closed or not self.agent.waiting or self.agent.is_deleted:
                 return
             self._turn_done.clear()
-            started: list[WaitingCommand] = []
+            started: list[WaitingCommand | None] = []
             try:
                 await self.journal.write(lambda a: started.append(a.start_turn()))
             except Exception as error:
@@ -146,17 +144,21 @@ class AgentWorker:
                 if isinstance(error, DomainError | ValueError):
                     return  # deleted, or its waiting commands dropped, meanwhile
                 raise
+            command = started[-1]  # the last decision, if a conflict made it twice
+            if command is None:
+                self._turn_done.set()
+                return
             try:
                 await self._connect()
             except Exception as error:
                 await self._fail(f"could not start Claude Code: {error}")
                 return
             assert self.client is not None
-            if self.agent.status != "working":  # interrupted while it connected
+            if self.agent.status is not AgentStatus.WORKING:  # interrupted while connecting
                 self._turn_done.set()
                 return
             try:
-                await self.client.query(started[-1].command)
+                await self.client.query(command.command)
             except Exception as error:  # the CLI died under us: say so, clearly
                 await self._fail(f"could not send the command to Claude Code: {error}")
 
@@ -177,8 +179,13 @@ class AgentWorker:
         except TimeoutError:
             self._turn_done.set()  # Claude Code did not answer: the turn is over anyway
 
-    async def drop_waiting(self, reason: str) -> None:
-        await self.journal.write(lambda a: a.drop_waiting(reason))
+    async def stop_for_session(self, spend: Spend) -> None:
+        """The session's budget is spent: the agent says so and drops what waits
+        (Agent.stop_for_session), and its turn in progress is interrupted."""
+        stopped: list[bool] = []
+        await self.journal.write(lambda agent: stopped.append(agent.stop_for_session(spend)))
+        if stopped[-1]:  # the last decision, if a conflict made it twice
+            await self.interrupt(spend.reason("the session's"))
 
     async def hibernate(self) -> None:
         """Close the idle agent's CLI process; the next command resumes its session."""
@@ -187,7 +194,7 @@ class AgentWorker:
                 return
             await self._disconnect()
             await self.journal.write(
-                lambda a: a.change_status("hibernating", "idle: its Claude Code process is closed")
+                lambda a: a.hibernate("idle: its Claude Code process is closed")
             )
 
     async def stop(self, reason: str) -> None:

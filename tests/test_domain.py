@@ -1,132 +1,17 @@
-"""Domain rules, enforced against the real event store."""
+"""Domain rules that need the real event store: appends from several
+processes, group commit, conflicts (the rest: tests/unit/test_domain_rules.py)."""
 
 from __future__ import annotations
 
 import threading
 
 import psycopg
-import pytest
 from eventsourcing.persistence import IntegrityError
 
 from domain.agent import Agent
-from domain.errors import (
-    AgentIsDeleted,
-    AgentNotFound,
-    DirectoryOutsideSession,
-    DuplicateAgentName,
-    EmptyText,
-    InvalidAgentName,
-    InvalidModel,
-    NegativeAmount,
-    SessionIsEnded,
-)
-from domain.events import Usage
 from eventlog.group_commit import GroupCommitRecorder
 from eventlog.postgres import open_podium
 from tests.store_reads import transactions
-
-
-@pytest.mark.parametrize("name", ["alice", "A", "bob_2", "x-ray", "a" * 64, "Zed9"])
-def test_valid_agent_names(app, name):
-    session = app.start_session()
-    assert app.create_agent(session.id, name).name == name
-
-
-@pytest.mark.parametrize(
-    "name", ["", "9lives", "_x", "-x", "has space", "é", "a" * 65, "a.b", "x/y"]
-)
-def test_invalid_agent_names_are_refused(app, name):
-    session = app.start_session()
-    with pytest.raises(InvalidAgentName, match="letter followed by"):
-        app.create_agent(session.id, name)
-
-
-def test_names_are_unique_per_session_case_insensitively(app):
-    one, two = app.start_session(), app.start_session()
-    app.create_agent(one.id, "alice")
-    with pytest.raises(DuplicateAgentName):
-        app.create_agent(one.id, "ALICE")
-    assert app.create_agent(two.id, "Alice").name == "Alice"  # another session: free
-
-
-def test_a_deleted_agents_name_can_be_used_again(app):
-    session = app.start_session()
-    app.create_agent(session.id, "alice")
-    app.delete_agent(session.id, "alice")
-    again = app.create_agent(session.id, "alice")
-    assert again.incarnation == 1
-    assert app.find_agent(session.id, "Alice").id == again.id
-
-
-def test_no_command_to_a_deleted_agent(app):
-    session = app.start_session()
-    app.create_agent(session.id, "alice")
-    app.delete_agent(session.id, "alice")
-    with pytest.raises(AgentIsDeleted, match="alice"):
-        app.command_agent(session.id, "alice", "work")
-
-
-def test_unknown_agent(app):
-    session = app.start_session()
-    with pytest.raises(AgentNotFound, match="bob"):
-        app.command_agent(session.id, "bob", "work")
-
-
-def test_commands_start_tasks(app):
-    session = app.start_session()
-    app.create_agent(session.id, "alice")
-    task = app.command_agent(session.id, "alice", "Create a simple Hello World app!")
-    assert task == "create-a-simple-hello-world"
-    agent = app.find_agent(session.id, "alice")
-    # It waits for its turn, which the runtime starts (tests/test_turn_queue.py).
-    assert (agent.status, [waiting.task for waiting in agent.waiting]) == ("queued", [task])
-    with pytest.raises(EmptyText):
-        app.command_agent(session.id, "alice", "   ")
-
-
-def test_tokens_and_costs_are_never_negative(app):
-    session = app.start_session()
-    agent = app.create_agent(session.id, "alice")
-    with pytest.raises(NegativeAmount, match="input_tokens"):
-        agent.complete_turn(
-            Usage(input_tokens=-1), cost_usd=0.1, duration_ms=10, num_turns=1, claude_session_id="s"
-        )
-    with pytest.raises(NegativeAmount, match="cost_usd"):
-        agent.complete_turn(
-            Usage(), cost_usd=-0.01, duration_ms=10, num_turns=1, claude_session_id="s"
-        )
-    with pytest.raises(NegativeAmount):
-        app.start_session(budget_usd=-5)
-    agent.complete_turn(
-        Usage(input_tokens=10, output_tokens=2),
-        cost_usd=0.5,
-        duration_ms=10,
-        num_turns=1,
-        claude_session_id="s",
-    )
-    app.save(agent)
-    assert app.get_agent(agent.id).cost_usd == 0.5
-
-
-def test_an_ended_session_takes_no_more_messages(app):
-    session = app.start_session()
-    session.end("done")
-    app.save(session)
-    with pytest.raises(SessionIsEnded):
-        app.send_user_message(session.id, "hello?")
-    with pytest.raises(SessionIsEnded):
-        app.create_agent(session.id, "alice")
-
-
-def test_a_message_to_an_interrupted_session_resumes_it(app):
-    session = app.start_session()
-    session.interrupt("podium is shutting down")
-    app.save(session)
-    app.send_user_message(session.id, "where were we?")
-    session = app.get_session(session.id)
-    assert session.status == "active"
-    kinds = [type(e).__name__ for e in app.events.get(session.id)]
-    assert kinds[-3:] == ["SessionInterrupted", "SessionResumed", "UserMessageSent"]
 
 
 def test_system_log_appends_across_application_instances(app, database_url):
@@ -214,18 +99,3 @@ def test_a_conflict_fails_only_its_own_writer(app, database_url):
     assert len(errors) == 1
     assert app.get_agent(bob.id).version == 2
     assert app.get_agent(alice.id).version == 2
-
-
-@pytest.mark.parametrize("cwd", ["/etc", "../up", "a/../../b", "/"])
-def test_an_agent_works_inside_its_sessions_directory(app, cwd):
-    session = app.start_session()
-    with pytest.raises(DirectoryOutsideSession):
-        app.create_agent(session.id, "alice", cwd=cwd)
-    assert app.create_agent(session.id, "bob", cwd="sub/dir").name == "bob"
-
-
-@pytest.mark.parametrize("model", ["gpt-4", "claude", "", "claude-sonnet 4"])
-def test_unknown_models_are_refused(app, model):
-    session = app.start_session()
-    with pytest.raises(InvalidModel):
-        app.create_agent(session.id, "alice", model=model)

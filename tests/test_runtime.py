@@ -20,7 +20,6 @@ import pytest
 
 from domain.errors import BudgetExhausted
 from gateway.system import System, SystemConfig
-from runtime.control import SessionTeam
 from runtime.tools import ManagementTools
 
 pytestmark = pytest.mark.anyio
@@ -145,8 +144,8 @@ async def test_quick_start_alice_writes_hello_world(system: System) -> None:
     assert turn["cost_usd"] > 0 and turn["usage"]["input_tokens"] > 0 and turn["task"]
 
     # report_cost equals the sum of the log's TurnCompleted costs.
-    team = SessionTeam(system.app, session_id, system.runtime.reads, system.config.cwd)
-    report = await ManagementTools(team).report_cost({})
+    tools = ManagementTools(system.app, session_id, system.runtime.reads, system.config.cwd)
+    report = await tools.report_cost({})
     exact = Decimal(re.search(r"exact: ([0-9.]+)", report).group(1))
     (logged,) = await rows(
         system,

@@ -12,14 +12,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID
 
-import msgspec
 import pytest
-from eventsourcing.persistence import StoredEvent
 
-from domain import agent as a
-from domain.application import Podium
 from gateway.system import System
-from runtime.control import SessionTeam
 from runtime.tools import ManagementTools
 from tests.test_runtime import _nothing, rows, until
 from tests.test_sandbox import agent, shell_config
@@ -76,8 +71,8 @@ async def test_five_commands_in_a_row_are_five_turns_in_order(system: System) ->
         system,
         "SELECT count(*) FROM agents WHERE name = 'sam' AND status = 'working' AND queued = 4",
     )
-    team = SessionTeam(system.app, session_id, system.runtime.reads, system.config.cwd)
-    status = await ManagementTools(team).check_agent_status({"agent_name": "sam"})
+    tools = ManagementTools(system.app, session_id, system.runtime.reads, system.config.cwd)
+    status = await tools.check_agent_status({"agent_name": "sam"})
     assert status.startswith("sam: working, 4 commands waiting")  # what the orchestrator sees
     assert await turns(system, 5) == tasks
     assert await replies(system, tasks[1:]) == list(WORDS)  # each ran its own command
@@ -101,8 +96,7 @@ async def test_an_interrupt_ends_the_current_turn_and_the_waiting_commands_run(
         "SELECT count(*) FROM events WHERE event_type = 'HookFired' AND payload->>'task' = %s",
         tasks[0],
     )
-    team = SessionTeam(system.app, session_id, system.runtime.reads, system.config.cwd)
-    await team.interrupt_agent("sam", "user")
+    await asyncio.to_thread(system.app.interrupt_agent, session_id, "sam", "user")
     assert await turns(system, 5) == tasks
     interrupted = await rows(
         system, "SELECT payload->>'task' FROM events WHERE event_type = 'AgentInterrupted'"
@@ -166,20 +160,3 @@ async def test_commands_a_crash_left_waiting_run_after_the_restart(
             system, "SELECT payload->>'reason' FROM events WHERE event_type = 'AgentInterrupted'"
         )
         assert reasons == [("podium restarted while the agent was working",)]
-
-
-def test_commands_recorded_before_the_queue_existed_are_not_run_again(app: Podium) -> None:
-    """V1 commands started at once: an old stream replays with nothing waiting."""
-    session = app.start_session()
-    old = app.create_agent(session.id, "old")
-
-    def v1(version: int, task: str) -> StoredEvent:
-        payload = a.AgentCommandedV1(command=task, task=task, source="user")
-        state = msgspec.json.encode({"timestamp": "2025-01-02T03:04:05Z", "payload": payload})
-        return StoredEvent(old.id, version, "domain.agent:AgentCommanded", state)
-
-    app.recorder.insert_events([v1(2, "first"), v1(3, "second")])
-    replayed = app.get_agent(old.id)
-    assert (replayed.status, replayed.task, replayed.waiting) == ("working", "second", ())
-    assert app.command_agent(session.id, "old", "first") == "first-2"  # tasks stay unique
-    assert [w.task for w in app.get_agent(old.id).waiting] == ["first-2"]

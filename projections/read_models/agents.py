@@ -1,5 +1,9 @@
 """The agents read model: each agent's status, model, tokens, cost, task, and how
-many commands wait for their turn."""
+many commands wait for their turn.
+
+Statuses follow the agent's one transition table (domain/statuses.py), step
+for step as the Agent aggregate follows it (``domain.agent.status_step``), so
+the row says what the aggregate says."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from domain import agent as a
 from domain.codec import PodiumEventType
+from domain.statuses import AgentStatus, next_status
 from eventlog.reading import RecordedEvent, events_of
 from projections.projector import Projector, Tables, usd
 
@@ -23,7 +28,7 @@ class AgentsProjector(Projector):
     def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         rows = tables.keyed(self.name, {"agent_id": "uuid"})
         rows.load((e.stream_id,) for e in events if e.event_class is not a.AgentCreated)
-        folds = _FOLDS
+        folds, stepping = _FOLDS, _STEPPING
         agent_id, row = None, None  # an agent's events come in runs: its row stays at hand
         for event in events:
             if event.event_class is a.AgentCreated:
@@ -34,9 +39,14 @@ class AgentsProjector(Projector):
                 agent_id, row = event.stream_id, rows.touch((event.stream_id,))
             if row is not None:
                 row["last_activity_at"] = event.timestamp
-                fold = folds.get(event.event_class)
+                cls, payload = event.event_class, event.payload
+                fold = folds.get(cls)
                 if fold is not None:
-                    fold(row, event.payload, event.timestamp)
+                    fold(row, payload, event.timestamp)
+                if cls in stepping:
+                    step = a.status_step(cls, payload)
+                    assert step is not None
+                    row["status"] = next_status(row["status"], step, row["queued"] > 0).value
 
     @staticmethod
     def _new_row(event: RecordedEvent) -> Row:
@@ -51,7 +61,7 @@ class AgentsProjector(Projector):
             "template": p.template,
             "cwd": p.cwd,
             "system_prompt": p.system_prompt,
-            "status": "idle",
+            "status": AgentStatus.IDLE.value,
             "current_task": None,
             "queued": 0,
             "input_tokens": 0,
@@ -68,20 +78,17 @@ class AgentsProjector(Projector):
         }
 
 
-# How each kind of event changes its agent's row, beyond last_activity_at. A
-# table rather than a match: most of a log is agent events, and a dict finds
-# the rule at once where a match tries the cases in turn.
+# How each kind of event changes its agent's row, beyond last_activity_at and
+# its status. A table rather than a match: most of a log is agent events, and
+# a dict finds the rule at once where a match tries the cases in turn.
 
 
 def _commanded(row: Row, p: Any, at: datetime) -> None:
     assert isinstance(p, a.AgentCommandedV2)
-    if not p.queued:  # a V1 command: its turn began at once
-        row["status"] = "working"
+    if p.queued:
+        row["queued"] += 1
+    else:  # a V1 command: its turn began at once
         row["current_task"] = p.task
-        return
-    row["queued"] += 1
-    if row["status"] != "working":
-        row["status"] = "queued"
 
 
 def _status_changed(row: Row, p: Any, at: datetime) -> None:
@@ -108,20 +115,9 @@ def _turn_completed(row: Row, p: Any, at: datetime) -> None:
     row["cost_usd"] += usd(p.cost_usd)
     row["turns"] += 1
     row["claude_session_id"] = p.claude_session_id
-    if row["status"] == "working":
-        row["status"] = "queued" if row["queued"] else "idle"
-
-
-def _interrupted(row: Row, p: Any, at: datetime) -> None:
-    row["status"] = "interrupted"
-
-
-def _failed(row: Row, p: Any, at: datetime) -> None:
-    row["status"] = "failed"
 
 
 def _deleted(row: Row, p: Any, at: datetime) -> None:
-    row["status"] = "deleted"
     row["deleted_at"] = at
 
 
@@ -130,7 +126,6 @@ _FOLDS: dict[PodiumEventType, Callable[[Row, Any, datetime], None]] = {
     a.AgentStatusChanged: _status_changed,
     a.ToolUseRequested: _tool_requested,
     a.TurnCompleted: _turn_completed,
-    a.AgentInterrupted: _interrupted,
-    a.AgentFailed: _failed,
     a.AgentDeleted: _deleted,
 }
+_STEPPING = frozenset(a.STEPS)  # the events that move the status a step

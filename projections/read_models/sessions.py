@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain import agent as a
 from domain import session as s
+from domain.statuses import SessionStatus
 from eventlog.reading import RecordedEvent, events_of, stream_type
 from projections.projector import Projector, Tables, usd
 
@@ -38,7 +39,7 @@ class SessionsProjector(Projector):
                         "session_id": session_id,
                         "title": p.title,
                         "cwd": p.cwd,
-                        "status": "active",
+                        "status": SessionStatus.ACTIVE.value,
                         "budget_usd": None if p.budget_usd is None else usd(p.budget_usd),
                         "started_at": event.timestamp,
                         "last_activity_at": event.timestamp,
@@ -75,9 +76,9 @@ def _fold(row: dict[str, Any], event: RecordedEvent) -> None:
                 row["claude_session_id"] = p.claude_session_id
         case s.ReasonV1():
             if event.event_class is s.SessionInterrupted:
-                row["status"] = "interrupted"
+                row["status"] = SessionStatus.INTERRUPTED.value
             elif event.event_class is s.SessionResumed:
-                row["status"] = "active"
+                row["status"] = SessionStatus.ACTIVE.value
             elif event.event_class is s.SessionEnded:
-                row["status"] = "ended"
+                row["status"] = SessionStatus.ENDED.value
                 row["ended_at"] = event.timestamp

@@ -1,0 +1,101 @@
+"""What an agent does while it works, recorded as it happens: text, thinking,
+tool uses, file changes, hooks, the turn's usage and cost. No rule decides
+here (the Agent aggregate in domain/agent.py decides); these only record.
+
+The events are domain.agent's (their topics name that module, and stored
+topics never change). domain.agent imports this module for its base class,
+so this module imports domain.agent last, once ``AgentActivity`` exists: in
+either order of first import, each finds what it needs of the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.agent_payloads import (
+    AgentTurnCompletedV1,
+    BudgetExceededV1,
+    EventSummarizedV1,
+    FileChangedV1,
+    HookFiredV1,
+    TextV1,
+    ToolUseCompletedV1,
+    ToolUseRequestedV1,
+)
+from domain.aggregate import PodiumAggregate
+from domain.events import Usage, check_cost
+
+
+class AgentActivity(PodiumAggregate):
+    """The recording half of the Agent aggregate."""
+
+    model: str
+    task: str | None
+
+    def emit_text(self, text: str) -> None:
+        self.trigger_event(events.AgentTextEmitted, payload=TextV1(task=self.task, text=text))
+
+    def emit_thinking(self, text: str) -> None:
+        self.trigger_event(events.AgentThinkingEmitted, payload=TextV1(task=self.task, text=text))
+
+    def request_tool_use(self, tool_use_id: str, tool: str, tool_input: dict[str, Any]) -> None:
+        payload = ToolUseRequestedV1(
+            task=self.task, tool_use_id=tool_use_id, tool=tool, input=tool_input
+        )
+        self.trigger_event(events.ToolUseRequested, payload=payload)
+
+    def complete_tool_use(
+        self, tool_use_id: str, tool: str, output: Any, is_error: bool = False
+    ) -> None:
+        payload = ToolUseCompletedV1(
+            task=self.task, tool_use_id=tool_use_id, tool=tool, output=output, is_error=is_error
+        )
+        self.trigger_event(events.ToolUseCompleted, payload=payload)
+
+    def record_file_change(self, path: str, change: str, diff: str) -> None:
+        payload = FileChangedV1(task=self.task, path=path, change=change, diff=diff)
+        self.trigger_event(events.FileChanged, payload=payload)
+
+    def complete_turn(
+        self,
+        usage: Usage,
+        *,
+        cost_usd: float,
+        duration_ms: int,
+        num_turns: int,
+        claude_session_id: str,
+        is_error: bool = False,
+    ) -> None:
+        usage.check()
+        check_cost(cost_usd)
+        payload = AgentTurnCompletedV1(
+            task=self.task,
+            model=self.model,
+            usage=usage,
+            cost_usd=cost_usd,
+            duration_ms=duration_ms,
+            num_turns=num_turns,
+            claude_session_id=claude_session_id,
+            is_error=is_error,
+        )
+        self.trigger_event(events.TurnCompleted, payload=payload)
+
+    def fire_hook(self, hook: str, tool: str | None, data: dict[str, Any]) -> None:
+        """A Claude Code hook ran (Stop, Notification, SubagentStart, PreCompact, ...)."""
+        payload = HookFiredV1(task=self.task, hook=hook, tool=tool, data=data)
+        self.trigger_event(events.HookFired, payload=payload)
+
+    def exceed_budget(self, scope: str, budget_usd: float, spent_usd: float) -> None:
+        """The agent's (or its session's) spend reached its budget."""
+        payload = BudgetExceededV1(
+            task=self.task, scope=scope, budget_usd=budget_usd, spent_usd=spent_usd
+        )
+        self.trigger_event(events.BudgetExceeded, payload=payload)
+
+    def summarize(self, notification_id: int, summary: str) -> None:
+        payload = EventSummarizedV1(notification_id=notification_id, summary=summary)
+        self.trigger_event(events.EventSummarized, payload=payload)
+
+
+# Last: see the module's docstring.
+from domain import agent as events  # noqa: E402
