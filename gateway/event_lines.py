@@ -1,4 +1,8 @@
-"""`podium events`: print the log, and follow it live like `tail -f`."""
+"""`podium events`: print the log, and follow it live like `tail -f`.
+
+Each event is a line of what the browser sees of it (projections.event_view):
+its id, time, who, type and summary.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,10 @@ from typing import TextIO
 from uuid import UUID
 
 import psycopg
-from psycopg import sql
 
-from eventlog.postgres import EVENTS_TABLE
-from eventlog.reading import Connection, Cursor, RecordedEvent, read_events
-from projections.directory import AgentDirectory
-from projections.summary import summarize
-
-PAGE = 1_000
+from eventlog.following import listening_blocking
+from eventlog.reading import Connection
+from projections.event_view import PAGE, EventView, LogReader
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,10 @@ class EventFilter:
     agent: str | None = None  # agent name, case-insensitive
 
 
-def format_event(event: RecordedEvent, who: str) -> str:
-    at = event.timestamp.strftime("%Y-%m-%d %H:%M:%S")
-    what = summarize(event.payload)
-    return f"#{event.notification_id:<7} {at}  {who:<22} {event.event_type:<22} {what}"
+def format_event(event: EventView) -> str:
+    at = event.at.strftime("%Y-%m-%d %H:%M:%S")
+    who = f"agent:{event.agent}" if event.agent else f"{event.stream_type}:{event.stream_id!s:.8}"
+    return f"#{event.id:<7} {at}  {who:<22} {event.type:<22} {event.summary}"
 
 
 class EventLines:
@@ -38,43 +38,30 @@ class EventLines:
         self.conninfo = conninfo
         self.where = where
         self.position = after
-        self.directory = AgentDirectory()
+        self.reader = LogReader()
         self.stopping = threading.Event()
 
     def lines(self, conn: Connection) -> Iterator[str]:
         """Formatted lines for every selected event after the position, up to the head."""
-        while events := read_events(conn, self.position, PAGE):
-            self.directory.learn(events)
-            with conn.cursor() as cur:
-                for event in events:
-                    who = self._who(cur, event)
-                    if who is not None:
-                        yield format_event(event, who)
-            self.position = events[-1].notification_id
+        while events := self.reader.views_after(conn, self.position, PAGE):
+            for event in events:
+                if self._selects(event):
+                    yield format_event(event)
+            self.position = events[-1].id
 
-    def _who(self, cur: Cursor, event: RecordedEvent) -> str | None:
-        """The event's author for display, or None when the filter rejects it."""
-        name = None
-        if event.stream_type == "agent":
-            name = self.directory.lookup(cur, event.stream_id).name
-        if self.where.agent is not None and (name or "").lower() != self.where.agent.lower():
-            return None
-        wanted_session = self.where.session_id
-        if wanted_session is not None and self.directory.session_of(cur, event) != wanted_session:
-            return None
-        if name is not None:
-            return f"agent:{name}"
-        return f"{event.stream_type}:{str(event.stream_id)[:8]}"
+    def _selects(self, event: EventView) -> bool:
+        agent, session_id = self.where.agent, self.where.session_id
+        if agent is not None and (event.agent or "").lower() != agent.lower():
+            return False
+        return session_id is None or event.session_id == session_id
 
     def follow(self, out: TextIO, poll_seconds: float = 1.0) -> None:
         """Print what is there, then new events as they are appended, until stopped."""
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(EVENTS_TABLE)))
+        with listening_blocking(self.conninfo, "podium events") as appends:
             while not self.stopping.is_set():
-                for line in self.lines(conn):
+                for line in self.lines(appends.conn):
                     print(line, file=out, flush=True)
-                for _ in conn.notifies(timeout=poll_seconds, stop_after=1):
-                    pass
+                appends.wait(poll_seconds)
 
     def print_all(self, out: TextIO) -> int:
         count = 0

@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import psycopg
 from broadcaster import Broadcast
 
 from eventlog.following import keep_following, listening
+from eventlog.reading import Connection
 from gateway.broadcast import encode_batch
 from projections.event_view import LogReader, LogView
 
@@ -42,27 +44,32 @@ class LogPublisher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def _connect(self) -> Connection:
+        return psycopg.connect(self.log_view.conninfo, autocommit=True)
+
     async def _follow(self) -> None:
         await keep_following(self._listen, "the gateway's feed")
 
     async def _listen(self) -> None:
-        reader = await asyncio.to_thread(self.log_view.reader)
+        # One connection and one reader for the feed's whole life: a batch costs
+        # one query, not a connection and a lookup per agent.
+        conn = await asyncio.to_thread(self._connect)
         try:
-            await self._publish_as_appended(reader)
+            await self._publish_as_appended(conn, LogReader())
         finally:
-            reader.close()
+            conn.close()
 
-    async def _publish_as_appended(self, reader: LogReader) -> None:
+    async def _publish_as_appended(self, conn: Connection, reader: LogReader) -> None:
         async with listening(self.log_view.conninfo, "podium gateway feed") as appends:
             while True:
-                while batch := await asyncio.to_thread(self._read_after, reader):
+                while batch := await asyncio.to_thread(self._read_after, conn, reader):
                     # One message per batch: each viewer wakes once, not once per event.
                     last_id, message = batch
                     await self.broadcast.publish(self.channel, message)
                     self.position = last_id
                 await appends.wait()
 
-    def _read_after(self, reader: LogReader) -> tuple[int, str] | None:
+    def _read_after(self, conn: Connection, reader: LogReader) -> tuple[int, str] | None:
         """The next batch, encoded for the broadcaster (off the event loop), and its last id."""
-        batch = reader.after(self.position)
+        batch = reader.after(conn, self.position)
         return (batch[-1].id, encode_batch(batch)) if batch else None

@@ -5,7 +5,8 @@ the same JSON shape (``EventView``); the fields a stream filters on
 (session, agent, category) travel beside the JSON (``Routed``), so fan-out
 filters without decoding anything. ``LogView`` reads it: pages of the whole
 log (a stream's backlog), pages of one session (replay), the log's head, and
-a ``LogReader`` that follows what is appended (the live feed).
+a ``LogReader`` that follows what is appended (the live feed, ``podium
+events``).
 
 Who an agent is comes from the log itself (``projections.directory``), never
 from a read model, except where a session's page must agree with the agents
@@ -19,7 +20,6 @@ from datetime import datetime
 from uuid import UUID
 
 import msgspec
-import psycopg
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
@@ -103,14 +103,6 @@ def routed(view: EventView) -> Routed:
     )
 
 
-def _routed(
-    conn: Connection, directory: AgentDirectory, events: list[RecordedEvent]
-) -> list[Routed]:
-    directory.learn(events)
-    with conn.cursor() as cur:
-        return [routed(view_of(event, directory, cur)) for event in events]
-
-
 SYSTEM_LOGGED = get_topic(SystemLogged)
 # A system log entry that names the session (the JSON is parsed for those only).
 NAMES_THE_SESSION = (
@@ -160,7 +152,7 @@ class LogView:
     def page_after(self, after: int, limit: int = PAGE) -> list[Routed]:
         """Events after ``after``, each encoded as the browser sees it."""
         with self._pool.connection() as conn:
-            return _routed(conn, AgentDirectory(), read_events(conn, after, limit))
+            return LogReader().after(conn, after, limit)
 
     def session_page(self, session_id: UUID, after: int, limit: int) -> tuple[list[Routed], int]:
         """A page of one session's events (its own stream, its agents' and the system
@@ -191,26 +183,30 @@ class LogView:
                     (after, until, streams, str(session_id), limit),
                 )
                 events = decode_rows(cur.fetchall())
-            return _routed(conn, AgentDirectory(), events), until
-
-    def reader(self) -> LogReader:
-        """A reader of what is appended, on a connection of its own (the live feed's)."""
-        return LogReader(psycopg.connect(self.conninfo, autocommit=True))
+            return [routed(view) for view in LogReader().views_of(conn, events)], until
 
 
 class LogReader:
     """Reads the log after a position, again and again, as it grows.
 
-    One connection and one agent directory for the reader's whole life: a
-    batch costs one query, not a connection and a lookup per agent.
+    One agent directory for the reader's whole life: a batch costs one
+    query, not a lookup per agent.
     """
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self) -> None:
         self._directory = AgentDirectory()
 
-    def after(self, position: int, limit: int = PAGE) -> list[Routed]:
-        return _routed(self._conn, self._directory, read_events(self._conn, position, limit))
+    def views_after(self, conn: Connection, position: int, limit: int = PAGE) -> list[EventView]:
+        """The events after ``position`` as the browser sees them, not yet encoded."""
+        return self.views_of(conn, read_events(conn, position, limit))
 
-    def close(self) -> None:
-        self._conn.close()
+    def views_of(self, conn: Connection, events: list[RecordedEvent]) -> list[EventView]:
+        """``events`` (in log order) as the browser sees them; ``conn`` finds the agents
+        whose creation they do not include."""
+        self._directory.learn(events)
+        with conn.cursor() as cur:
+            return [view_of(event, self._directory, cur) for event in events]
+
+    def after(self, conn: Connection, position: int, limit: int = PAGE) -> list[Routed]:
+        """The events after ``position``, each encoded as the browser sees it."""
+        return [routed(view) for view in self.views_after(conn, position, limit)]
