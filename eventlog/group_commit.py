@@ -7,7 +7,8 @@ to one committer thread, which takes what has queued up while the previous
 commit was in flight and inserts it in a single transaction. Each caller
 still waits for its own events to be durable and gets its own notification
 ids back; a caller whose events conflict (a stale aggregate version) gets
-the error alone, because a failed group is retried caller by caller.
+the error alone, because a failed group is retried caller by caller. How
+much of what waits one group takes is ``eventlog.group_sizing``'s rule.
 
 Callers are threads (``insert_events`` blocks) or asyncio tasks
 (``await insert_events_async``). Tasks are woken a loop at a time: the
@@ -22,6 +23,8 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,17 +38,9 @@ from eventsourcing.persistence import (
 )
 
 from domain.ports import AsyncRecorder
+from eventlog.group_sizing import MAX_GROUP_EVENTS, GroupSizing
 
 _STOP = object()
-
-# A group takes callers until it holds this many events (the caller that
-# crosses the line comes too). Enough to spread a commit's fixed cost (the
-# call, the lock, the WAL flush: about what 30 events cost to insert) over
-# many events; few enough that when more writers wait than that, some
-# prepare their next events while a group commits. Without a bound, asyncio
-# writers all end up in every group (none runs while the loop holds the
-# GIL), and the loop idles while the database works, then the reverse.
-GROUP_EVENTS = 64
 
 
 class RecorderClosedError(RuntimeError):
@@ -58,10 +53,11 @@ class RecorderClosedError(RuntimeError):
 class Caller:
     """One caller's events, waiting for the committer's answer: their ids, or an error."""
 
-    __slots__ = ("answered", "error", "events", "ids")
+    __slots__ = ("answered", "error", "events", "ids", "queued_at")
 
     def __init__(self, events: list[StoredEvent]) -> None:
         self.events = events
+        self.queued_at = time.perf_counter()  # the writers' pace (eventlog.group_sizing)
         self.ids: Sequence[int] = ()
         self.error: BaseException | None = None
         self.answered = False
@@ -156,10 +152,15 @@ class GroupCommitRecorder(ApplicationRecorder, AsyncRecorder):
     Reads go straight to the wrapped recorder.
     """
 
-    def __init__(self, recorder: ApplicationRecorder, max_group_events: int = GROUP_EVENTS) -> None:
+    def __init__(
+        self, recorder: ApplicationRecorder, max_group_events: int = MAX_GROUP_EVENTS
+    ) -> None:
         self.recorder = recorder
-        self.max_group_events = max_group_events
+        self._sizing: GroupSizing[Caller] = GroupSizing(max_group_events)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Callers taken off the queue but left for a later group, oldest first
+        # (only the committer thread touches it).
+        self._waiting: deque[Caller] = deque()
         # Guards _closed together with the queue's tail: once close() has queued
         # _STOP, nothing can be queued after it, so every queued caller is
         # answered before the committer exits.
@@ -220,27 +221,31 @@ class GroupCommitRecorder(ApplicationRecorder, AsyncRecorder):
             self._fail_queued()
 
     def _commit_next_group(self) -> bool:
-        """Wait for callers, commit them and the callers queued behind them as one
-        group; False once _STOP is reached."""
-        item = self._queue.get()
-        if item is _STOP:
-            return False
-        group: list[Caller] = [item]
-        size = len(item.events)
-        while size < self.max_group_events:
+        """Wait for callers, commit a group of everything waiting (as the sizing
+        says); False once _STOP is reached and everything before it committed."""
+        waiting = self._waiting
+        if not waiting:
+            item = self._queue.get()
+            if item is _STOP:
+                return False
+            waiting.append(item)
+        stopping = False
+        while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item is _STOP:
-                self._commit_or_fail(group)
-                return False
-            group.append(item)
-            size += len(item.events)
-        self._commit_or_fail(group)
-        return True
+            if item is _STOP:  # close() queued it last: nothing can come after it
+                stopping = True
+                break
+            waiting.append(item)
+        self._commit_or_fail(self._sizing.take(waiting))
+        while stopping and waiting:
+            self._commit_or_fail(self._sizing.take(waiting))
+        return not stopping
 
     def _commit_or_fail(self, group: list[Caller]) -> None:
+        began = time.perf_counter()
         try:
             self._commit(group)
         except BaseException as error:
@@ -252,6 +257,7 @@ class GroupCommitRecorder(ApplicationRecorder, AsyncRecorder):
             raise
         finally:
             _wake_tasks(group)
+            self._sizing.committed(began, time.perf_counter())
 
     def _commit(self, group: list[Caller]) -> None:
         try:
@@ -278,7 +284,10 @@ class GroupCommitRecorder(ApplicationRecorder, AsyncRecorder):
             start = end
 
     def _fail_queued(self) -> None:
-        failed: list[Caller] = []
+        failed = [caller for caller in self._waiting if not caller.answered]
+        self._waiting.clear()
+        for caller in failed:
+            caller.fail(RecorderClosedError())
         while True:
             try:
                 item = self._queue.get_nowait()

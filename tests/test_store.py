@@ -37,7 +37,8 @@ def recorder_backend(database_url: str) -> int | None:
     """The pid of the recorder's own connection, if it has one."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",
             (f"{EVENTS_TABLE} recorder",),
         ).fetchone()
     return None if row is None else row[0]
