@@ -154,7 +154,6 @@ async def _until_stopped(server: uvicorn.Server) -> None:
 
 
 async def _resume(system: System, session_id: UUID) -> None:
-    session = await asyncio.to_thread(system.app.get_session, session_id)
-    if session.status != "ended":
-        session.resume("resumed with podium up --session")
-        await asyncio.to_thread(system.app.save, session)
+    await asyncio.to_thread(
+        system.app.resume_session, session_id, "resumed with podium up --session"
+    )

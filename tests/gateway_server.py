@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from uuid import UUID
 
 from domain.application import Podium
 from gateway.loop import run as run_event_loop
@@ -33,10 +34,14 @@ class Served:
 
 @contextmanager
 def serve_in_thread(
-    database_url: str, tmp_path: Path, token: str | None = None, public_url: str | None = None
+    database_url: str,
+    tmp_path: Path,
+    token: str | None = None,
+    public_url: str | None = None,
+    session_id: UUID | None = None,
 ) -> Iterator[Served]:
-    """`podium up --port 0 [--token T] [--public-url URL]` on the test's database,
-    until the block ends."""
+    """`podium up --port 0 [--token T] [--public-url URL] [--session ID]` on the test's
+    database, until the block ends."""
     os.chmod(tmp_path, 0o755)
     config = SystemConfig(
         cwd=tmp_path / "work", database_url=database_url, data_dir=tmp_path / "data", demo=True
@@ -45,7 +50,7 @@ def serve_in_thread(
         host="127.0.0.1",
         port=0,
         token=token,
-        session_id=None,
+        session_id=session_id,
         broadcast_url="memory://",
         logging_dir=tmp_path / "logs",
         public_url=public_url,

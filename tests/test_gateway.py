@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,11 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.gateway_server import Served, until
+from domain.session import SessionResumed
+from domain.statuses import AgentStatus, SessionStatus
+from domain.vocabulary import Category, Level
+from eventlog.postgres import open_podium
+from tests.gateway_server import Served, serve_in_thread, until
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 JSON = {"Content-Type": "application/json"}  # what every write needs, body or not
@@ -29,6 +34,34 @@ def test_health_and_openapi(client: httpx.Client) -> None:
     assert document["openapi"].startswith("3.")
     assert "/api/sessions/{session_id}/messages" in document["paths"]
     assert "NewAgent" in document["components"]["schemas"]
+
+
+def test_up_with_a_session_resumes_it_and_leaves_an_ended_one_ended(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = open_podium(database_url)
+    try:
+        ongoing = app.start_session("ongoing", str(tmp_path))
+        ended = app.start_session("ended", str(tmp_path))
+        ended.end("done")
+        app.save(ended)
+        for session, resumes in ((ongoing, 1), (ended, 0)):
+            served_here = tmp_path / session.title
+            served_here.mkdir()
+            with serve_in_thread(database_url, served_here, session_id=session.id):
+                pass
+            kinds = [type(event) for event in app.events.get(session.id)]
+            assert kinds.count(SessionResumed) == resumes, kinds
+    finally:
+        app.close()
+
+
+def test_meta_gives_the_ui_the_domains_words(client: httpx.Client) -> None:
+    meta = client.get("/api/meta").json()
+    assert meta["statuses"]["agent"]["WORKING"] == AgentStatus.WORKING
+    assert meta["statuses"]["session"]["ENDED"] == SessionStatus.ENDED
+    assert meta["categories"] == list(Category)
+    assert meta["levels"] == list(Level)
 
 
 def test_the_chat_flow_end_to_end(client: httpx.Client, served: Served) -> None:
