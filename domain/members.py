@@ -32,13 +32,17 @@ class SessionAgents:
     def of(self, session_id: UUID) -> list[UUID]:
         """The ids of every agent the session has had, in the order created."""
         with self._lock:
-            while page := self._recorder.select_notifications(
-                self._read_to, PAGE, topics=self._topics, inclusive_of_start=False
-            ):
+            # Up to the head as it is now (ids commit in order: none below it can
+            # appear later), so the next question reads only what came since.
+            head = self._recorder.max_notification_id() or 0
+            while self._read_to < head:
+                page = self._recorder.select_notifications(
+                    self._read_to, PAGE, head, self._topics, inclusive_of_start=False
+                )
                 for notification in page:
                     created = self._mapper.to_domain_event(notification)
                     assert isinstance(created, AgentCreated)
                     members = self._agents.setdefault(created.payload.session_id, [])
                     members.append(created.originator_id)
-                self._read_to = page[-1].id
+                self._read_to = page[-1].id if len(page) == PAGE else head
             return list(self._agents.get(session_id, ()))
