@@ -70,7 +70,13 @@ def stored_events(app: Podium, *streams: uuid.UUID) -> list[StoredEvent]:
 def rows(*stored: StoredEvent) -> list[tuple[object, ...]]:
     """Stored events as the log's reader gets them from PostgreSQL, numbered from 1."""
     return [
-        (n, uuid.UUID(str(event.originator_id)).bytes, event.originator_version, event.topic, event.state)
+        (
+            n,
+            uuid.UUID(str(event.originator_id)).bytes,
+            event.originator_version,
+            event.topic,
+            event.state,
+        )
         for n, event in enumerate(stored, start=1)
     ]
 
