@@ -24,7 +24,14 @@ ALLOWED: dict[str, frozenset[str]] = {
     "runtime": frozenset({"domain", "eventlog", "projections"}),
     "gateway": frozenset({"domain", "eventlog", "projections", "runtime", "sql"}),
 }
-INFRASTRUCTURE = ("psycopg", "psycopg_pool", "starlette", "uvicorn", "claude_agent_sdk", "broadcaster")
+INFRASTRUCTURE = (
+    "psycopg",
+    "psycopg_pool",
+    "starlette",
+    "uvicorn",
+    "claude_agent_sdk",
+    "broadcaster",
+)
 # A topic is "module:Class"; written by hand it breaks silently when a class moves.
 TOPIC = re.compile(r"""["']domain\.[a-z_]+:[A-Z]\w+["']""")
 
