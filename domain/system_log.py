@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 
 from domain.aggregate import PodiumAggregate
 from domain.events import Payload, PodiumCreated, PodiumEvent
+from domain.vocabulary import Level
 
 SYSTEM_LOG_NAMESPACE = UUID("6f1d2a52-3c0e-4d59-9a53-8d1f0c6a7b10")
 
@@ -40,10 +41,6 @@ class SystemLog(PodiumAggregate):
         context: dict[str, str] | None = None,
         session_id: UUID | None = None,
     ) -> None:
-        # Imported here: domain.vocabulary sorts this module's events, so it imports
-        # this module, and a module-level import would be a cycle.
-        from domain.vocabulary import Level
-
         if level not in {known.value for known in Level}:
             raise ValueError(f"unknown log level {level!r}: use one of {', '.join(Level)}")
         payload = SystemLoggedV1(

@@ -23,9 +23,10 @@ import msgspec
 from eventsourcing.utils import get_topic
 from psycopg_pool import ConnectionPool
 
+from domain.categories import category_of
 from domain.events import Payload
 from domain.system_log import SystemLogged
-from domain.vocabulary import Category, category_of
+from domain.vocabulary import Category
 from eventlog.pool_checks import sweep_dead_connections
 from eventlog.reading import (
     SELECT_EVENTS,

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain import agent as a
+from domain.categories import CATEGORIES
 from domain.codec import PodiumEventType
-from domain.vocabulary import CATEGORIES
 from eventlog.reading import RecordedEvent, events_of
 from projections.projector import Projector, Tables
 from projections.summary import summarize

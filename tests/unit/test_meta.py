@@ -6,8 +6,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from domain.categories import CATEGORIES
 from domain.statuses import AgentStatus, SessionStatus
-from domain.vocabulary import CATEGORIES, Category, Level
+from domain.vocabulary import Category, Level
 from gateway.meta import META, meta
 from gateway.reads import LEVELS, LOG_CATEGORIES
 from projections.read_models.agent_logs import AGENT_CATEGORIES
