@@ -19,7 +19,7 @@ from psycopg import sql
 
 from eventlog.postgres import EVENTS_TABLE
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # A notification can be missed (one sent while reconnecting); waking at least
@@ -83,5 +83,5 @@ async def keep_following(follow: Callable[[], Awaitable[T]], who: str) -> T:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("%s lost the log; following it again in a second", who)
+            logger.exception("%s lost the log; following it again in a second", who)
             await asyncio.sleep(RETRY_AFTER)

@@ -22,7 +22,7 @@ from eventlog.reading import Connection, Cursor, Unreadable
 from projections.projector import Projector
 from projections.read_models import NAMES
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 RECENT = 100  # faults that ``faults`` lists, newest first
 # Also the events view's list of suspect rows (eventlog.schema), read the careful way.
@@ -128,7 +128,7 @@ def tell(conninfo: str, new: Sequence[Fault]) -> None:
     try:
         app = open_podium(conninfo, pool_size=1)
     except Exception:
-        log.exception("could not log %d skipped events in the system log", len(by_event))
+        logger.exception("could not log %d skipped events in the system log", len(by_event))
         return
     try:
         for notification_id, skipped in by_event.items():
@@ -139,6 +139,6 @@ def tell(conninfo: str, new: Sequence[Fault]) -> None:
                 {"notification_id": str(notification_id), "projections": names},
             )
     except Exception:
-        log.exception("could not log the skipped events in the system log")
+        logger.exception("could not log the skipped events in the system log")
     finally:
         app.close()

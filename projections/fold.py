@@ -22,7 +22,7 @@ from projections.faults import Fault
 from projections.projector import Projector
 from projections.tables import Tables, TransactionTables
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Errors that say nothing about the events: the batch is retried as it is.
 LOST_DATABASE = (psycopg.OperationalError, psycopg.InterfaceError)
@@ -81,7 +81,7 @@ def fold_or_isolate(
     except LOST_DATABASE:
         raise
     except Exception:
-        log.warning(
+        logger.warning(
             "a batch of events %d-%d failed; folding it event by event to find the poison",
             events[0].notification_id,
             events[-1].notification_id,

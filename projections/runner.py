@@ -25,7 +25,7 @@ from projections.faults import record_faults, tell, unreadable_faults
 from projections.fold import fold_or_isolate
 from projections.read_models import NAMES, projectors
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 5_000
 RETRY_AFTER = 1.0
@@ -100,7 +100,7 @@ class ProjectionRunner:
             try:
                 self._follow(poll_seconds)
             except Exception:
-                log.exception("the projections lost the log; following it again in a second")
+                logger.exception("the projections lost the log; following it again in a second")
                 self.stopping.wait(RETRY_AFTER)
 
     def _follow(self, poll_seconds: float) -> None:

@@ -30,7 +30,7 @@ from projections.schema import create_read_models
 
 __all__ = ["PROCESSES", "SHADOW", "Progress", "ShadowBuild"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # A process folding the log keeps most of a core busy (0.86 of one, on the
 # 2-core machine of bench/rebuild.py) and PostgreSQL, storing what it sends,
@@ -96,7 +96,7 @@ class ShadowBuild:
         except LOST_DATABASE:
             raise
         except Exception:
-            log.warning(
+            logger.warning(
                 "the fast fold failed; folding the log again batch by batch to find the poison",
                 exc_info=True,
             )

@@ -35,7 +35,7 @@ from runtime.templates import expand_workflow
 from runtime.tools import SERVER_NAME, TOOL_NAMES, ManagementTools, qualified
 from runtime.turns import TurnCosts, usage_of
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 ORCHESTRATOR_MODEL = "claude-sonnet-4-5"
 
 
@@ -125,7 +125,7 @@ class Orchestrator:
                 try:
                     await self._record(message)
                 except Exception:
-                    log.exception("could not record an orchestrator message")
+                    logger.exception("could not record an orchestrator message")
                 if isinstance(message, ResultMessage):
                     self._turn_done.set()
         finally:

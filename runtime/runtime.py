@@ -41,7 +41,7 @@ from runtime.settings import RuntimeSettings
 from runtime.tools import ManagementTools
 from runtime.worker import AgentWorker
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 RESTART_REASON = "podium restarted while the agent was working"
 ANSWER_CUT_REASON = "podium restarted while the orchestrator was answering"
 STANDBY_POLL_SECONDS = 2.0  # how soon a standing-by runtime notices the leader is gone
@@ -118,12 +118,14 @@ class Runtime:
                 continue
             if worker.agent.status is AgentStatus.WORKING and not worker.busy:
                 await worker.journal.write(lambda a: a.interrupt(RESTART_REASON))
-                log.info("recorded %s as interrupted: %s", worker.agent.name, RESTART_REASON)
+                logger.info("recorded %s as interrupted: %s", worker.agent.name, RESTART_REASON)
             worker.wake()
         unanswered = await asyncio.to_thread(self.claims.unanswered_sessions)
         for session_id in unanswered - self.orchestrators.keys():
             await asyncio.to_thread(self.app.cut_answer_short, session_id, ANSWER_CUT_REASON)
-            log.info("recorded session %s's answer as cut short: %s", session_id, ANSWER_CUT_REASON)
+            logger.info(
+                "recorded session %s's answer as cut short: %s", session_id, ANSWER_CUT_REASON
+            )
 
     # --- following the log ------------------------------------------------------
 
@@ -134,10 +136,10 @@ class Runtime:
 
     async def _lead_then_react(self) -> None:
         if not await asyncio.to_thread(self.claims.lead):
-            log.warning("another podium runtime acts on this database's commands; standing by")
+            logger.warning("another podium runtime acts on this database's commands; standing by")
             while not await asyncio.to_thread(self.claims.lead):
                 await asyncio.sleep(STANDBY_POLL_SECONDS)
-            log.warning("this runtime now acts on the database's commands")
+            logger.warning("this runtime now acts on the database's commands")
         await self.recover()
         await self._react_to_commands()
 
@@ -149,7 +151,7 @@ class Runtime:
                     try:
                         await self._dispatch(stream_id, version, topic, state)
                     except Exception:
-                        log.exception("could not react to event %s", notification_id)
+                        logger.exception("could not react to event %s", notification_id)
                 if not commands:
                     await appends.wait()
 
@@ -165,7 +167,7 @@ class Runtime:
             orchestrator = await self._orchestrator(session_id)
         except ValueError as error:  # a session made before directories were checked
             said = f"session {session_id} is not answered: its directory {error}"
-            log.error("%s", said)
+            logger.error("%s", said)
             await asyncio.to_thread(self.app.write_system_log, Level.ERROR, said, None, session_id)
             return
         self._spawn(orchestrator.answer(payload.text), f"answer in {session_id}")
@@ -198,7 +200,7 @@ class Runtime:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.exception("%s failed", name)
+                logger.exception("%s failed", name)
                 await asyncio.to_thread(
                     self.app.write_system_log, Level.ERROR, f"{name} failed: {error}"
                 )

@@ -40,7 +40,7 @@ from runtime.journal import Journal
 from runtime.sandbox import agent_environment
 from runtime.settings import RuntimeSettings
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 # By design an agent's allowed tools skip can_use_tool and only the others are
 # asked for; the SDK warns about exactly that whenever a client connects.
 warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)
@@ -127,7 +127,7 @@ class AgentWorker:
                     await self._turn_done.wait()
                 self.last_active = time.monotonic()
         except Exception:  # the database is gone, say: the commands stay waiting in the log
-            log.exception("%s could not run its waiting commands", self.agent.name)
+            logger.exception("%s could not run its waiting commands", self.agent.name)
 
     async def _turn(self) -> None:
         """Start the first waiting command's turn and hand it to Claude Code (the
@@ -233,7 +233,7 @@ class AgentWorker:
                 try:
                     await self.recording.message(message)
                 except Exception:
-                    log.exception("could not record a message of %s", self.agent.name)
+                    logger.exception("could not record a message of %s", self.agent.name)
                 if isinstance(message, ResultMessage):
                     self.last_active = time.monotonic()
                     self._turn_done.set()

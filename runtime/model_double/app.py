@@ -28,7 +28,7 @@ from runtime.model_double.respond import Reply, Responder
 from runtime.model_double.stream import full_message, new_message_id, stream_events
 from runtime.model_double.usage import PromptCache, Usage, output_tokens, request_tokens
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -126,7 +126,7 @@ def build_app(state: DoubleState) -> Starlette:
         else:
             answer = fault
         if isinstance(answer, ApiError):
-            log.info("model double: %s %s", answer.status, answer.error_type)
+            logger.info("model double: %s %s", answer.status, answer.error_type)
             received.rule, received.step = answer.rule, answer.step
             return answered(received, _error_response(answer))
         return _answer(answer, body, received)
@@ -158,7 +158,7 @@ def build_app(state: DoubleState) -> Starlette:
 
     async def anything_else(request: Request) -> Response:
         received = await record(request)
-        log.info("model double: unhandled %s %s", received.method, received.path)
+        logger.info("model double: unhandled %s %s", received.method, received.path)
         return answered(received, JSONResponse({}))
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
