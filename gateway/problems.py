@@ -15,7 +15,6 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from domain import errors
-from runtime.templates import UnknownTemplate
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_S = 1
@@ -107,10 +106,6 @@ async def on_write_conflict(request: Request, exc: Exception) -> Response:
     )
 
 
-async def on_unknown_template(request: Request, exc: Exception) -> Response:
-    return problem_response(422, str(exc))
-
-
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     return problem_response(422, f"invalid request body: {exc}")
 
@@ -139,7 +134,6 @@ HANDLERS: dict[Any, Any] = {
     HTTPException: on_http_exception,
     errors.DomainError: on_domain_error,
     IntegrityError: on_write_conflict,
-    UnknownTemplate: on_unknown_template,
     msgspec.ValidationError: on_validation_error,
     psycopg.OperationalError: on_database_unavailable,
     StoreOperationalError: on_database_unavailable,

@@ -147,6 +147,22 @@ async def websocket_stream(websocket: WebSocket, tail: LiveEvents, log_view: Log
         await websocket.close(code=1008, reason=problem.detail[:120])
         return
     await websocket.accept()
+    # The client sends nothing, but its close arrives as a message: wait for it
+    # beside the events, or a closed socket would linger until the next heartbeat
+    # (and hold up a shutdown that long).
+    sending = asyncio.create_task(_send_events(websocket, tail, log_view, wanted))
+    closed = asyncio.create_task(_closed_by_client(websocket))
+    try:
+        await asyncio.wait((sending, closed), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sending, closed):
+            task.cancel()
+        await asyncio.gather(sending, closed, return_exceptions=True)
+
+
+async def _send_events(
+    websocket: WebSocket, tail: LiveEvents, log_view: LogView, wanted: StreamFilter
+) -> None:
     try:
         async for frames in events_for(tail, log_view, wanted):
             if frames is None:
@@ -158,3 +174,8 @@ async def websocket_stream(websocket: WebSocket, tail: LiveEvents, log_view: Log
                     await websocket.send_text(item.body.decode())
     except WebSocketDisconnect:
         return
+
+
+async def _closed_by_client(websocket: WebSocket) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass  # what a client sends means nothing to the stream
