@@ -11,18 +11,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from uuid import UUID
 
 import psycopg
 
 from domain.errors import DomainError
 from gateway.audit import AuditError, AuditRefused, list_queries, parse_params, run_named, run_sql
+from gateway.cli_inputs import (
+    UsageError,
+    checked_domains,
+    given_session,
+    given_token,
+    mode_line,
+)
 from gateway.database import DatabaseUnavailable, default_data_dir, open_database
 from gateway.event_lines import EventFilter, EventLines
 from gateway.loop import run as run_event_loop
@@ -35,10 +40,6 @@ from projections.schema import migrate
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-
-
-class UsageError(Exception):
-    """The command line asks for something podium cannot do."""
 
 
 @contextlib.contextmanager
@@ -66,7 +67,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    session_id = _session_id(args.session)
+    session_id = given_session(args.session)
     with database(args) as conninfo:
         tail = EventLines(conninfo, EventFilter(session_id, args.agent), after=args.after)
         if not args.follow:
@@ -138,18 +139,18 @@ def cmd_up(args: argparse.Namespace) -> int:
         data_dir=data_dir,
         demo=demo,
         max_agents=args.max_agents,
-        allowed_domains=_allowed_domains(args.allow_domain),
+        allowed_domains=checked_domains(args.allow_domain),
     )
     options = ServeOptions(
         host=args.host,
         port=args.port,
-        token=_token(args),
-        session_id=_session_id(args.session),
+        token=given_token(args),
+        session_id=given_session(args.session),
         broadcast_url=args.broadcast_url,
         logging_dir=Path(args.log_dir) if args.log_dir else data_dir / "logs",
         public_url=args.public_url,
     )
-    print(_mode_line(demo), file=sys.stderr)
+    print(mode_line(demo), file=sys.stderr)
     logging_file = setup_logging(options.logging_dir)
     print(f"podium: logging to {logging_file}", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
@@ -157,34 +158,11 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _token(args: argparse.Namespace) -> str | None:
-    """The token `podium up` requires: --token, --token-file or $PODIUM_TOKEN, never an empty one
-    (an empty token would let everyone in)."""
-    if args.token is not None and args.token_file is not None:
-        raise UsageError("give --token or --token-file, not both")
-    if args.token_file is not None:
-        source = f"--token-file {args.token_file}"
-        try:
-            token = Path(args.token_file).read_text().strip()
-        except (OSError, UnicodeDecodeError) as unreadable:
-            reason = getattr(unreadable, "strerror", None) or unreadable
-            raise UsageError(f"{source}: cannot read it: {reason}") from None
-    elif args.token is not None:
-        source, token = "--token", args.token
-    elif "PODIUM_TOKEN" in os.environ:
-        source, token = "PODIUM_TOKEN", os.environ["PODIUM_TOKEN"]
-    else:
-        return None
-    if not token.strip():
-        raise UsageError(f"{source} is empty: give a real token, or none (then loopback only)")
-    return token
-
-
 def cmd_chat(args: argparse.Namespace) -> int:
     from gateway.chat import chat, typed_messages
     from gateway.system import System, SystemConfig, demo_wanted
 
-    session_id = _session_id(args.session)
+    session_id = given_session(args.session)
     demo = demo_wanted(args.demo)
     config = SystemConfig(
         cwd=Path(args.cwd).expanduser().resolve(),
@@ -192,9 +170,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
         data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(),
         demo=demo,
         max_agents=args.max_agents,
-        allowed_domains=_allowed_domains(args.allow_domain),
+        allowed_domains=checked_domains(args.allow_domain),
     )
-    print(_mode_line(demo), file=sys.stderr)
+    print(mode_line(demo), file=sys.stderr)
     messages = args.messages or typed_messages()
 
     async def run() -> None:
@@ -204,37 +182,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         run_event_loop(run())
     return 0
-
-
-def _mode_line(demo: bool) -> str:
-    if demo:
-        return (
-            "podium: demo mode: agents talk to the built-in model double, not the Anthropic API "
-            "(set ANTHROPIC_API_KEY for real work)"
-        )
-    return "podium: agents use the Anthropic API as your environment configures it"
-
-
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DOMAIN = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*")
-
-
-def _allowed_domains(hosts: list[str]) -> tuple[str, ...]:
-    for host in hosts:
-        if len(host) > 253 or not _DOMAIN.fullmatch(host):
-            raise UsageError(
-                f"--allow-domain expects a host name such as example.com, not {host!r}"
-            )
-    return tuple(hosts)
-
-
-def _session_id(text: str | None) -> UUID | None:
-    if text is None:
-        return None
-    try:
-        return UUID(text)
-    except ValueError:
-        raise UsageError(f"--session expects a session id (a UUID), got {text!r}") from None
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
