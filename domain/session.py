@@ -1,11 +1,14 @@
 """The Session aggregate: one conversation between a person and the orchestrator.
 
 It folds what its orchestrator spends; what its agents spend their own
-aggregates fold, and domain/budget.py adds the two up.
+aggregates fold, and domain/budget.py adds the two up. It also holds the
+session's layer of permission rules (domain/permissions.py), which its
+agents' CLIs are handed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -13,6 +16,7 @@ from uuid import uuid4
 from domain.aggregate import PodiumAggregate
 from domain.errors import EmptyText, SessionIsEnded
 from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
+from domain.permissions import Outcome, Permissions, Rule
 from domain.statuses import SessionStatus
 
 
@@ -25,6 +29,7 @@ class Session(PodiumAggregate):
     status: SessionStatus
     claude_session_id: str | None
     cost_usd: float  # the orchestrator's turns
+    permissions: Permissions  # the session's layer of rules
 
     def __init__(self, payload: SessionStartedV1) -> None:
         self.title = payload.title
@@ -33,6 +38,7 @@ class Session(PodiumAggregate):
         self.status = SessionStatus.ACTIVE
         self.claude_session_id = None
         self.cost_usd = 0.0
+        self.permissions = Permissions()
 
     @classmethod
     def start(cls, title: str, cwd: str, budget_usd: float | None = None) -> Session:
@@ -85,6 +91,20 @@ class Session(PodiumAggregate):
         )
         self.trigger_event(TurnCompleted, payload=payload)
 
+    def set_permission_rules(self, rules: Mapping[Outcome, Iterable[str]]) -> None:
+        """The session's whole layer of rules, in place of what it had (each
+        rule checked: a malformed one raises ``MalformedRule``)."""
+        self.check_open()
+        payload = PermissionRulesSetV1(rules=Permissions.of(rules))
+        self.trigger_event(PermissionRulesSet, payload=payload)
+
+    def add_permission_rule(self, outcome: Outcome, rule: str) -> None:
+        """One rule more (what "always for this session" approves, say); the
+        same rule under another outcome moves."""
+        self.check_open()
+        payload = PermissionRuleAddedV1(outcome=outcome, rule=Rule.parse(rule).text)
+        self.trigger_event(PermissionRuleAdded, payload=payload)
+
     def interrupt(self, reason: str) -> None:
         """The orchestrator's turn was cut short (a shutdown, a crash): say why."""
         self.check_open()
@@ -135,6 +155,15 @@ class SessionTurnCompletedV1(Payload, frozen=True):
     is_error: bool = False
 
 
+class PermissionRulesSetV1(Payload, frozen=True):
+    rules: Permissions
+
+
+class PermissionRuleAddedV1(Payload, frozen=True):
+    outcome: Outcome
+    rule: str
+
+
 class ReasonV1(Payload, frozen=True):
     reason: str
 
@@ -166,6 +195,22 @@ class TurnCompleted(PodiumEvent):
     def apply(self, session: Session) -> None:
         session.claude_session_id = self.payload.claude_session_id or session.claude_session_id
         session.cost_usd += self.payload.cost_usd
+
+
+@dataclass(frozen=True)
+class PermissionRulesSet(PodiumEvent):
+    payload: PermissionRulesSetV1
+
+    def apply(self, session: Session) -> None:
+        session.permissions = self.payload.rules
+
+
+@dataclass(frozen=True)
+class PermissionRuleAdded(PodiumEvent):
+    payload: PermissionRuleAddedV1
+
+    def apply(self, session: Session) -> None:
+        session.permissions = session.permissions.with_rule(self.payload.outcome, self.payload.rule)
 
 
 @dataclass(frozen=True)
