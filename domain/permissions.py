@@ -229,13 +229,15 @@ def path_rules(tool: str, absolute: PurePosixPath) -> list[str]:
 
 
 def defaults(*, sandboxed: bool, secrets: Iterable[PurePosixPath]) -> Permissions:
-    """podium's own layer: file tools inside the agent's directory and Bash in
-    the sandbox allowed; the network tools (which reach the network from the
-    CLI, outside the sandbox) and unsandboxed Bash asked about; the secret
-    paths denied to every file tool and the sandbox's Bash. What no rule names
-    (tools outside the directory, other MCP servers) the CLI asks about."""
+    """podium's own layer: reading inside the agent's directory and Bash in the
+    sandbox allowed; the network tools (which reach the network from the CLI,
+    outside the sandbox) and unsandboxed Bash asked about; the secret paths
+    denied to every file tool and the sandbox's Bash. What no rule names
+    (tools outside the directory, other MCP servers) the CLI asks about.
+    Edits inside the directory are the agent's permission mode's to allow
+    (``acceptEdits``): an agent made to ask before it edits still asks."""
     deny = [rule for path in secrets for tool in PATH_TOOLS for rule in path_rules(tool, path)]
-    allow = ["Read(./**)", "Edit(./**)", *(["Bash"] if sandboxed else [])]
+    allow = ["Read(./**)", *(["Bash"] if sandboxed else [])]
     ask = [*sorted(WEB_TOOLS), *([] if sandboxed else ["Bash"])]
     return Permissions.of({Outcome.ALLOW: allow, Outcome.ASK: ask, Outcome.DENY: deny})
 

@@ -5,8 +5,10 @@ Claude Code runs each Bash command in its sandbox (bubblewrap and socat on
 Linux, Seatbelt on macOS): writes only inside the agent's directory, network
 only through its proxy, to the allowed domains. The CLI is told to refuse to
 start rather than run Bash unsandboxed, and never to let the model opt out
-of the sandbox. Its ``Read(//path/**)`` deny rules keep Read, Grep and Glob
-out of podium's data folder and the user's credentials, and the sandbox
+of the sandbox. podium's default permission rules (domain/permissions.py),
+merged with the session's, the template's and the agent's, are handed to the
+CLI as its settings: their ``Read(//path/**)`` deny rules keep Read, Grep and
+Glob out of podium's data folder and the user's credentials, and the sandbox
 applies the same rules to what Bash reads.
 
 Where the sandbox cannot run, Bash is not pre-approved: Claude Code asks
@@ -26,17 +28,15 @@ import socket
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
 from claude_agent_sdk.types import SandboxSettings
 
+from domain.permissions import Permissions, Rule, defaults, merge, path_rules
+
 INSTALL_COMMAND = "apt-get install bubblewrap socat"
 LINUX_PROGRAMS = ("bwrap", "socat")  # what Claude Code's sandbox runs on Linux
-SHELL_TOOL = "Bash"
-# Claude Code's own network tools, which reach the network from the CLI, outside
-# the sandbox: never pre-approved (a template from the workspace may list them).
-NETWORK_TOOLS = ("WebFetch", "WebSearch")
 # Where the user keeps credentials, relative to the home folder: no agent reads them.
 HOME_SECRETS = (
     ".ssh",
@@ -111,11 +111,14 @@ def _secret_paths(home: Path, data_dir: Path | None) -> tuple[Path, ...]:
     return tuple(paths)
 
 
+def absolute(path: Path) -> PurePosixPath:
+    """The path as Claude Code's rules name it: absolute, links resolved."""
+    return PurePosixPath(path.expanduser().resolve().as_posix())
+
+
 def deny_rules(tool: str, path: Path) -> list[str]:
-    """Claude Code permission rules for ``path`` and everything under it, whether
-    it is a file, a folder or not there yet (``//`` anchors at the root)."""
-    absolute = "/" + path.expanduser().resolve().as_posix()
-    return [f"{tool}({absolute})", f"{tool}({absolute}/**)"]
+    """Claude Code permission rules for ``path`` and everything under it."""
+    return path_rules(tool, absolute(path))
 
 
 @dataclass(frozen=True)
@@ -162,19 +165,23 @@ class Confinement:
         }
         return cast(SandboxSettings, settings)  # the SDK's type lacks failIfUnavailable
 
-    def settings(self) -> str:
-        """The CLI's flag settings (the SDK adds the sandbox's): deny rules that
-        keep every file tool, and the sandbox's Bash, out of the secret paths;
-        without the sandbox, Bash is always asked about."""
-        tools = ("Read", "Edit")
-        deny = [rule for p in self.denied_paths for t in tools for rule in deny_rules(t, p)]
-        # Unsandboxed, every command is asked about, even those Claude Code
-        # would take as harmless (echo, ls, a redirect into the directory).
-        ask = [] if self.sandboxed else [SHELL_TOOL]
-        return json.dumps({"permissions": {"deny": deny, "ask": ask}})
+    def defaults(self) -> Permissions:
+        """podium's layer of rules on this machine: Bash allowed in the sandbox,
+        asked about without it; the secret paths denied."""
+        return defaults(sandboxed=self.sandboxed, secrets=map(absolute, self.denied_paths))
+
+    def settings(self, *layers: Permissions) -> str:
+        """The CLI's flag settings (the SDK adds the sandbox's): podium's rules
+        merged with ``layers`` (the session's, the template's, the agent's, least
+        specific first). Unsandboxed, every command is asked about, even those
+        Claude Code would take as harmless (echo, ls, a redirect into the
+        directory)."""
+        return json.dumps({"permissions": merge(self.defaults(), *layers).settings()})
 
     def pre_approved(self, tools: Iterable[str]) -> list[str]:
-        """The tools an agent may use without asking: Bash only inside the
-        sandbox, the network tools never (they are asked about, and refused)."""
-        refused = NETWORK_TOOLS if self.sandboxed else (*NETWORK_TOOLS, SHELL_TOOL)
-        return [t for t in tools if t not in refused]
+        """The tools an agent may use without asking: all but those podium's
+        rules ask about as a whole (Bash outside the sandbox, the network tools,
+        which reach the network from the CLI, outside the sandbox; a template
+        from the workspace may list them)."""
+        asked = {rule.tool for rule in map(Rule.parse, self.defaults().ask) if not rule.specifier}
+        return [t for t in tools if t not in asked]

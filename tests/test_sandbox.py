@@ -17,8 +17,11 @@ from uuid import UUID
 
 import httpx
 import pytest
+from claude_agent_sdk import ClaudeAgentOptions, ResultMessage, query
 
+from domain.permissions import Outcome, Permissions
 from gateway.system import System, SystemConfig
+from runtime.model_double import ModelDouble, cli_env
 from runtime.sandbox import (
     INSTALL_COMMAND,
     Confinement,
@@ -26,6 +29,7 @@ from runtime.sandbox import (
     deny_rules,
     missing_programs,
 )
+from runtime.settings import DEFAULT_WORKER_TOOLS
 from tests.test_runtime import rows, until
 
 pytestmark = pytest.mark.anyio
@@ -202,13 +206,55 @@ def test_deny_rules_cover_a_path_and_everything_under_it(tmp_path: Path) -> None
         f"Read(/{tmp_path}/data/**)",
     ]
     confinement = Confinement.here(data_dir=tmp_path / "data")
-    settings = json.loads(confinement.settings())["permissions"]["deny"]
+    settings = json.loads(confinement.settings())["permissions"]
     for secret in (Path.home() / ".ssh", Path.home() / ".aws", Path("/etc/shadow")):
-        assert f"Read(/{secret.resolve()}/**)" in settings
+        assert f"Read(/{secret.resolve()}/**)" in settings["deny"]
+        assert f"Edit(/{secret.resolve()}/**)" in settings["deny"]
+    assert settings["allow"] == ["Read(./**)", "Bash"]  # the directory, the sandbox
+    assert settings["ask"] == ["WebFetch", "WebSearch"]
     sandbox = confinement.sandbox()
     assert sandbox is not None and sandbox["allowUnsandboxedCommands"] is False
     # What reaches the network outside the sandbox is never pre-approved.
     assert confinement.pre_approved(["Read", "Bash", "WebFetch", "WebSearch"]) == ["Read", "Bash"]
+
+
+async def cli_run(
+    confinement: Confinement, command: str, cwd: Path, *layers: Permissions
+) -> tuple[str, list[str]]:
+    """One turn of the real CLI given podium's settings (``layers`` merged in),
+    against the model double: what it answered, and the commands it refused."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    async with ModelDouble(SHELL) as double:
+        options = ClaudeAgentOptions(
+            cwd=str(cwd),
+            env=agent_environment(cli_env(double, cwd.parent / "home")),
+            allowed_tools=confinement.pre_approved(DEFAULT_WORKER_TOOLS),
+            sandbox=confinement.sandbox(),
+            settings=confinement.settings(*layers),
+            setting_sources=[],
+        )
+        results = [
+            message
+            async for message in query(prompt=f"run: {command}", options=options)
+            if isinstance(message, ResultMessage)
+        ]
+    (result,) = results
+    denied = [d["tool_input"]["command"] for d in result.permission_denials or []]
+    return result.result or "", denied
+
+
+async def test_the_cli_is_handed_the_merged_rules_and_enforces_a_deny(tmp_path: Path) -> None:
+    confinement = Confinement.here(data_dir=tmp_path / "data")
+    session = Permissions.of({Outcome.DENY: ["Bash(touch:*)"]})
+    settings = json.loads(confinement.settings(session))["permissions"]
+    assert "Bash(touch:*)" in settings["deny"] and "Bash" in settings["allow"]
+    work = tmp_path / "work"
+    answer, denied = await cli_run(confinement, "touch denied.txt", work, session)
+    assert denied == ["touch denied.txt"], answer  # the CLI's own permission denial
+    assert not (work / "denied.txt").exists()
+    # podium's rules alone allow the same command: the deny rule refused it.
+    answer, denied = await cli_run(confinement, "touch allowed.txt", work)
+    assert denied == [] and (work / "allowed.txt").exists(), answer
 
 
 def without_sandbox_programs(tmp_path: Path) -> str:

@@ -205,7 +205,7 @@ def test_podiums_defaults_allow_the_directory_and_the_sandbox_and_deny_secrets()
         return None if found is None else found.outcome
 
     assert outcome("Read", file_path="src/a.py") is Outcome.ALLOW
-    assert outcome("Edit", file_path="/work/app/a.py") is Outcome.ALLOW
+    assert outcome("Edit", file_path="/work/app/a.py") is None  # the permission mode's call
     assert outcome("Bash", command="make") is Outcome.ALLOW
     assert outcome("WebFetch", url="https://example.com") is Outcome.ASK
     assert outcome("WebSearch", query="x") is Outcome.ASK
