@@ -34,9 +34,10 @@ from eventsourcing.persistence import (
 )
 
 from domain.agent import Agent
+from domain.approval import Approval
 from domain.budget import Spend, session_spend
 from domain.codec import MsgspecTranscoder, PayloadMapper
-from domain.errors import AgentNotFound, DuplicateAgentName, SessionNotFound
+from domain.errors import AgentNotFound, ApprovalNotFound, DuplicateAgentName, SessionNotFound
 from domain.members import SessionAgents
 from domain.names import agent_stream_id, check_agent_name
 from domain.ports import AsyncRecorder
@@ -325,6 +326,51 @@ class Podium(Application[UUID]):
         if incarnation == 0:
             return None
         return self.get_agent(agent_stream_id(session_id, name, incarnation - 1))
+
+    # --- approvals ------------------------------------------------------------
+
+    def request_approval(self, approval: Approval) -> Approval:
+        """Record a new request (``Approval.request``); one recorded already
+        (its id is the tool use's) is the request, as it stands."""
+        try:
+            self.save(approval)
+        except IntegrityError:
+            return self.get_approval(approval.id)
+        return approval
+
+    def get_approval(self, approval_id: UUID) -> Approval:
+        try:
+            approval: object = self.repository.get(approval_id)
+        except AggregateNotFoundError:
+            raise ApprovalNotFound(approval_id) from None
+        if not isinstance(approval, Approval):
+            raise ApprovalNotFound(approval_id)
+        return approval
+
+    def decide_approval(
+        self, approval_id: UUID, allow: bool, scope: str, message: str, by: str
+    ) -> Approval:
+        """A person's decision; the first one stands (a second, or the loser of two
+        at once, deciding again on fresh state, raises AlreadyDecided)."""
+
+        def decide(approval: Approval) -> Approval:
+            if allow:
+                approval.grant(scope, by)
+            else:
+                approval.deny(message, by)
+            return approval
+
+        return self.decide(lambda: self.get_approval(approval_id), decide)
+
+    def expire_approval(self, approval_id: UUID, reason: str) -> Approval:
+        """Nobody decided in time, or a restart cut the agent short (AlreadyDecided
+        when a decision came first)."""
+
+        def expire(approval: Approval) -> Approval:
+            approval.expire(reason)
+            return approval
+
+        return self.decide(lambda: self.get_approval(approval_id), expire)
 
     # --- system log ---------------------------------------------------------
 

@@ -77,3 +77,15 @@ class DirectoryOutsideSession(DomainError):
             f"working directory {cwd!r} is outside the session's directory: "
             "give a path relative to it, without '..'"
         )
+
+
+class ApprovalNotFound(DomainError):
+    def __init__(self, approval_id: object) -> None:
+        super().__init__(f"no approval request with id {approval_id}")
+
+
+class AlreadyDecided(DomainError):
+    def __init__(self, approval_id: object, status: str) -> None:
+        super().__init__(
+            f"approval request {approval_id} is {status} already: the first decision stands"
+        )

@@ -17,14 +17,17 @@ class AgentStatus(StrEnum):
     IDLE = "idle"
     QUEUED = "queued"  # commands wait, none is running
     WORKING = "working"  # a turn is running (more may wait)
+    AWAITING_APPROVAL = "awaiting approval"  # its turn waits for a person's decision
     INTERRUPTED = "interrupted"
     FAILED = "failed"
     HIBERNATING = "hibernating"  # idle, and its Claude Code process is closed
     DELETED = "deleted"
 
 
-# An agent with a turn running or commands waiting.
-BUSY = frozenset({AgentStatus.WORKING, AgentStatus.QUEUED})
+# An agent with a turn running (maybe waiting for an approval) or commands waiting.
+BUSY = frozenset({AgentStatus.WORKING, AgentStatus.AWAITING_APPROVAL, AgentStatus.QUEUED})
+# An agent whose turn is in progress.
+IN_TURN = frozenset({AgentStatus.WORKING, AgentStatus.AWAITING_APPROVAL})
 
 
 class SessionStatus(StrEnum):
@@ -40,6 +43,8 @@ class AgentStep(StrEnum):
     STARTED = "started"  # a turn starts (a command recorded before the queue: at once)
     TURN_ENDED = "turn ended"  # the turn's result came
     DROPPED = "dropped"  # the waiting commands are given up
+    ASKED = "asked"  # the turn waits for a person to decide on a tool
+    ANSWERED = "answered"  # the decision came (or the wait ended): the turn goes on
     HIBERNATED = "hibernated"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
@@ -60,13 +65,13 @@ def _to(status: AgentStatus) -> Transition:
 
 def _queued(current: AgentStatus, waiting: bool) -> AgentStatus:
     """A command waits: behind the turn in progress, or as the agent's next."""
-    return current if current is AgentStatus.WORKING else AgentStatus.QUEUED
+    return current if current in IN_TURN else AgentStatus.QUEUED
 
 
 def _turn_ended(current: AgentStatus, waiting: bool) -> AgentStatus:
     """A turn ends: the next command's turn is due, or none; a turn that was
     interrupted or failed already keeps saying so."""
-    if current is not AgentStatus.WORKING:
+    if current not in IN_TURN:
         return current
     return AgentStatus.QUEUED if waiting else AgentStatus.IDLE
 
@@ -74,6 +79,12 @@ def _turn_ended(current: AgentStatus, waiting: bool) -> AgentStatus:
 def _dropped(current: AgentStatus, waiting: bool) -> AgentStatus:
     """Nothing waits any more: an agent that only waited is idle; a turn runs on."""
     return AgentStatus.IDLE if current is AgentStatus.QUEUED else current
+
+
+def _answered(current: AgentStatus, waiting: bool) -> AgentStatus:
+    """The wait for a decision is over: the turn works on, unless it was
+    interrupted (or failed) meanwhile."""
+    return AgentStatus.WORKING if current is AgentStatus.AWAITING_APPROVAL else current
 
 
 # (the status now, whether commands still wait after the step) -> the status after it
@@ -84,6 +95,8 @@ TRANSITIONS: Mapping[AgentStep, Transition] = {
     AgentStep.STARTED: _to(AgentStatus.WORKING),
     AgentStep.TURN_ENDED: _turn_ended,
     AgentStep.DROPPED: _dropped,
+    AgentStep.ASKED: _to(AgentStatus.AWAITING_APPROVAL),
+    AgentStep.ANSWERED: _answered,
     AgentStep.HIBERNATED: _to(AgentStatus.HIBERNATING),
     AgentStep.INTERRUPTED: _to(AgentStatus.INTERRUPTED),
     AgentStep.FAILED: _to(AgentStatus.FAILED),

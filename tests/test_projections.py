@@ -31,6 +31,7 @@ KEYS = {
     "agent_logs": "notification_id",
     "system_logs": "notification_id",
     "file_changes": "notification_id",
+    "approvals": "id",
 }
 
 

@@ -8,6 +8,7 @@ from projections.directory import AgentDirectory
 from projections.projector import Projector
 from projections.read_models.agent_logs import AgentLogsProjector
 from projections.read_models.agents import AgentsProjector
+from projections.read_models.approvals import ApprovalsProjector
 from projections.read_models.chat import ChatProjector
 from projections.read_models.costs import CostsProjector
 from projections.read_models.file_changes import FileChangesProjector
@@ -22,6 +23,7 @@ PROJECTOR_CLASSES: tuple[type[Projector], ...] = (
     AgentLogsProjector,
     SystemLogsProjector,
     FileChangesProjector,
+    ApprovalsProjector,
 )
 NAMES: tuple[str, ...] = tuple(cls.name for cls in PROJECTOR_CLASSES)
 

@@ -57,6 +57,7 @@ def test_statuses_are_the_strings_the_log_and_the_read_models_hold() -> None:
         "idle",
         "queued",
         "working",
+        "awaiting approval",
         "interrupted",
         "failed",
         "hibernating",
