@@ -100,15 +100,12 @@ class Rule(msgspec.Struct, frozen=True):
     def text(self) -> str:
         return self.tool if self.specifier is None else f"{self.tool}({self.specifier})"
 
-    def matches(self, tool: str, tool_input: Mapping[str, Any], place: Place) -> bool:
-        """Whether this rule covers the call, as the CLI would judge it."""
-        return self.matches_each(tool, tool_input, place, every=False)
-
-    def matches_each(
-        self, tool: str, tool_input: Mapping[str, Any], place: Place, *, every: bool
+    def matches(
+        self, tool: str, tool_input: Mapping[str, Any], place: Place, *, every: bool = False
     ) -> bool:
-        """``every``: a compound command must be covered in every part (so an
-        allow cannot lend itself to what follows ``&&``); else in one part."""
+        """Whether this rule covers the call, as the CLI would judge it.
+        ``every``: a compound command must be covered in every part (so an allow
+        cannot lend itself to what follows ``&&``); else in one part."""
         if self.tool.startswith("mcp__"):
             return tool == self.tool or _mcp_covers(self.tool, tool)
         if tool not in PATH_TOOLS.get(self.tool, {self.tool}):
@@ -217,7 +214,7 @@ def matching_rule(
     for outcome in Outcome:
         for text in rules.rules(outcome):
             rule = Rule.parse(text)
-            if rule.matches_each(tool, tool_input, place, every=outcome is Outcome.ALLOW):
+            if rule.matches(tool, tool_input, place, every=outcome is Outcome.ALLOW):
                 return Match(outcome, rule)
     return None
 
@@ -264,9 +261,10 @@ def _command_matches(specifier: str, command: str) -> bool:
 
 def _domain_matches(pattern: str, host: str) -> bool:
     """``*.example.com`` covers example.com's subdomains; otherwise the host itself."""
+    pattern = pattern.lower()  # host names are case-insensitive; urlsplit lowers the host
     if pattern.startswith("*."):
         return host.endswith(pattern[1:])
-    return host == pattern.lower()
+    return host == pattern
 
 
 def _path_matches(pattern: str, path: PurePosixPath) -> bool:

@@ -133,6 +133,7 @@ def test_web_fetch_by_domain_and_its_subdomains() -> None:
     assert matches(rule, "WebFetch", url="https://docs.python.org/3/library/re.html")
     assert not matches(rule, "WebFetch", url="https://docs.python.org.evil.example/")
     assert not matches(rule, "WebFetch", url="https://python.org/")
+    assert matches("WebFetch(domain:Docs.Python.org)", "WebFetch", url="https://DOCS.python.org/")
     wildcard = "WebFetch(domain:*.example.com)"
     assert matches(wildcard, "WebFetch", url="https://api.example.com/x")
     assert not matches(wildcard, "WebFetch", url="https://badexample.com/x")
