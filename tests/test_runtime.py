@@ -233,7 +233,8 @@ async def test_the_runtime_follows_the_log_again_after_its_connections_are_cut(
     cut = await rows(
         system,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE application_name IN ('podium runtime', 'podium runtime claims')",
+        "WHERE application_name IN ('podium runtime', 'podium runtime claims') "
+        "AND datname = current_database()",
     )
     assert len(cut) == 2  # the connection it listens on, the one it claims on
     await say(system, session_id, "Create an agent called bob")
@@ -484,30 +485,6 @@ async def test_a_session_stops_commanding_at_its_budget(system: System) -> None:
         )
     )[0]
     assert "budget" in reply
-
-
-async def test_tools_beyond_an_agents_approved_ones_are_refused_and_recorded(
-    system: System,
-) -> None:
-    session_id = await start(system)
-    await asyncio.to_thread(
-        system.app.create_agent,
-        session_id,
-        "sam",
-        allowed_tools=("Read", "Bash"),
-        permission_mode="default",
-    )
-    await asyncio.to_thread(
-        system.app.command_agent, session_id, "sam", "create a simple hello world app", "user"
-    )
-    await until(system, "SELECT count(*) FROM agents WHERE name = 'sam' AND turns = 1")
-    asked = await rows(
-        system,
-        "SELECT payload->>'tool', payload->'data'->>'decision' FROM events "
-        "WHERE event_type = 'HookFired' AND payload->>'hook' = 'PermissionRequest'",
-    )
-    assert ("Write", "deny") in asked
-    assert not (system.config.cwd / "hello.py").exists()
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,7 @@ def test_an_insert_waits_for_the_tables_exclusive_lock(recorder, database_url):
                 waiting = observer.execute(
                     "SELECT l.mode FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
                     "WHERE NOT l.granted AND l.relation = %s::regclass "
-                    "AND a.application_name = %s",
+                    "AND a.application_name = %s AND a.datname = current_database()",
                     (EVENTS_TABLE, f"{EVENTS_TABLE} recorder"),
                 ).fetchall()
                 if waiting:
