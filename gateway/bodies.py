@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 from starlette.requests import Request
 
+from domain.approval import Scope
 from domain.names import AGENT_NAME
 from gateway.problems import Problem
 
@@ -68,6 +69,15 @@ class NewAgent(msgspec.Struct, forbid_unknown_fields=True):
 
 class NewCommand(msgspec.Struct, forbid_unknown_fields=True):
     command: Text
+
+
+class Decision(msgspec.Struct, forbid_unknown_fields=True):
+    """A person's decision on an approval request; ``message`` is what a denied
+    agent is told, ``scope`` how far a grant reaches."""
+
+    decision: Literal["allow", "deny"]
+    scope: Scope = Scope.ONCE
+    message: Prompt = ""
 
 
 B = TypeVar("B", bound=msgspec.Struct)

@@ -140,6 +140,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         demo=demo,
         max_agents=args.max_agents,
         allowed_domains=checked_domains(args.allow_domain),
+        approval_timeout=approval_timeout(args.approval_timeout),
     )
     options = ServeOptions(
         host=args.host,
@@ -171,6 +172,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         demo=demo,
         max_agents=args.max_agents,
         allowed_domains=checked_domains(args.allow_domain),
+        approval_timeout=approval_timeout(args.approval_timeout),
     )
     print(mode_line(demo), file=sys.stderr)
     messages = args.messages or typed_messages()
@@ -209,6 +211,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def approval_timeout(seconds: float) -> float:
+    if not seconds > 0:  # NaN too
+        raise UsageError(f"--approval-timeout must be a positive number of seconds, not {seconds}")
+    return seconds
+
+
 # --- parser -----------------------------------------------------------------
 
 
@@ -223,6 +231,13 @@ def _agent_options(p: argparse.ArgumentParser) -> None:
         metavar="HOST",
         help="a host agents' Bash may reach through the sandbox (repeatable; *.example.com "
         "for its subdomains; default: none in real mode, the model double in demo mode)",
+    )
+    p.add_argument(
+        "--approval-timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="a request for permission nobody decides on expires after this (default: 3600)",
     )
 
 

@@ -13,14 +13,15 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.approval import ApprovalStatus, Scope
 from domain.names import AGENT_NAME
 from domain.vocabulary import Category
-from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession
+from gateway.bodies import Decision, NewAgent, NewCommand, NewMessage, NewSession
 from gateway.meta import META_SCHEMA, meta
 from gateway.openapi import Endpoint, JsonSchema, Param, document, object_schema
 from gateway.params import NOTIFICATION_ID_MAX
 from gateway.reads import LEVELS, LOG_CATEGORIES, MAX_LIMIT
-from gateway.routes import Routes
+from gateway.routes import APPROVAL_STATES, Routes
 
 NOTIFICATION_ID: JsonSchema = {"type": "integer", "minimum": 0, "maximum": NOTIFICATION_ID_MAX}
 NEXT_AFTER: JsonSchema = {"type": ["integer", "null"], "minimum": 1}
@@ -166,6 +167,37 @@ def endpoints(routes: Routes, claims: AsyncConnectionPool) -> list[Endpoint]:
             A,
             202,
             object_schema(deleted=AGENT),
+            claims=claims,
+        ),
+        Endpoint(
+            "GET",
+            "/api/approvals",
+            routes.list_approvals,
+            "Requests for permission, oldest first; filters: status (pending or decided), session",
+            None,
+            {
+                "status": Param("query", {"type": "string", "enum": list(APPROVAL_STATES)}),
+                "session": Param("query", {"type": "string", "format": "uuid"}),
+                "limit": PAGE["limit"],
+            },
+            answer=_list_of("approvals"),
+        ),
+        Endpoint(
+            "POST",
+            "/api/approvals/{approval_id}/decision",
+            routes.decide_approval,
+            "Allow or deny a request for permission (only a person decides; the first "
+            "decision stands)",
+            Decision,
+            {"approval_id": Param("path", {"type": "string", "format": "uuid"})},
+            200,
+            object_schema(
+                id={"type": "string", "format": "uuid"},
+                status={"type": "string", "enum": [s.value for s in ApprovalStatus]},
+                decision={"type": "string", "enum": ["allow", "deny"]},
+                scope={"type": ["string", "null"], "enum": [*(s.value for s in Scope), None]},
+                message={"type": "string"},
+            ),
             claims=claims,
         ),
         Endpoint(

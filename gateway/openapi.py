@@ -96,8 +96,8 @@ def _refusals(endpoint: Endpoint) -> set[int]:
         statuses.add(503)  # the database is unreachable (gateway/problems.py)
     if any(param.where != "path" for param in endpoint.params.values()):
         statuses.add(422)  # a parameter out of its range
-    if "session_id" in endpoint.params:
-        statuses.add(404)  # no such session (or agent)
+    if {"session_id", "approval_id"} & endpoint.params.keys():
+        statuses.add(404)  # no such session (or agent, or approval request)
     if endpoint.is_command:
         # Not JSON; a rule of the domain (a duplicate name, a deleted agent, an ended
         # session, a spent budget) or an Idempotency-Key still running (409) or reused (422).

@@ -26,6 +26,8 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.AgentIsDeleted: 409,
     errors.SessionIsEnded: 409,
     errors.BudgetExhausted: 409,
+    errors.ApprovalNotFound: 404,
+    errors.AlreadyDecided: 409,
 }
 TITLES = {
     400: "Bad request",

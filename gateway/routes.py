@@ -20,9 +20,10 @@ from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket
 
 from domain.application import Podium
-from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession, read_body
+from domain.approval import ApprovalStatus
+from gateway.bodies import Decision, NewAgent, NewCommand, NewMessage, NewSession, read_body
 from gateway.live_events import LiveEvents
-from gateway.params import NOTIFICATION_ID_MAX, choice_param, int_param, text_param
+from gateway.params import NOTIFICATION_ID_MAX, choice_param, int_param, shown, text_param
 from gateway.problems import Problem
 from gateway.reads import (
     LEVELS,
@@ -41,6 +42,11 @@ from runtime.templates import agent_setup
 from runtime.tools import interrupting
 
 SOURCE = "user"  # who gives the commands that come over HTTP
+APPROVAL_STATES = ("pending", "decided")  # what GET /api/approvals?status= takes
+APPROVALS = (
+    "SELECT id, session_id, agent_id, agent, task, tool, input, rule, status, scope, message, "
+    "requested_at, decided_at, decided_by, notification_id FROM approvals"
+)
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
 
@@ -148,6 +154,52 @@ class Routes:
         reason = f"deleted by the {SOURCE}"
         await asyncio.to_thread(self.app.delete_agent, session_id, name, reason)
         return json({"deleted": name}, status=202)
+
+    # --- approvals -------------------------------------------------------------------
+
+    async def list_approvals(self, request: Request) -> Response:
+        """Requests for permission, oldest first: pending ones, decided ones, or all."""
+        where: list[str] = ["true"]
+        params: list[Any] = []
+        wanted = choice_param(request.query_params, "status", APPROVAL_STATES)
+        if wanted is not None:
+            where.append("status = %s" if wanted == "pending" else "status <> %s")
+            params.append(ApprovalStatus.PENDING.value)
+        if (session := text_param(request.query_params, "session", 36)) is not None:
+            try:
+                params.append(UUID(session))
+            except ValueError:
+                raise Problem(422, f"session must be a session id, not {shown(session)}") from None
+            where.append("session_id = %s")
+        limit = int_param(request.query_params, "limit", MAX_LIMIT, 1, MAX_LIMIT)
+        query = f"{APPROVALS} WHERE {' AND '.join(where)} ORDER BY notification_id LIMIT %s"
+        return json({"approvals": await self.queries.rows(query, (*params, limit))})
+
+    async def decide_approval(self, request: Request) -> Response:
+        """A person's decision; the first one stands (409 after it)."""
+        raw = request.path_params["approval_id"]
+        try:
+            approval_id = UUID(raw)
+        except ValueError:
+            raise Problem(404, f"no approval request with id {shown(raw)}") from None
+        body = await read_body(request, Decision)
+        approval = await asyncio.to_thread(
+            self.app.decide_approval,
+            approval_id,
+            body.decision == "allow",
+            body.scope,
+            body.message,
+            SOURCE,
+        )
+        return json(
+            {
+                "id": approval.id,
+                "status": approval.status,
+                "decision": body.decision,
+                "scope": approval.scope,
+                "message": approval.message,
+            }
+        )
 
     # --- read models ------------------------------------------------------------------
 

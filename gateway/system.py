@@ -49,6 +49,7 @@ class SystemConfig:
     # the model double's); none by default.
     allowed_domains: tuple[str, ...] = ()
     scenario: Path | None = None  # the model double's script in demo mode (None: the demo's)
+    approval_timeout: float = 3600.0  # seconds before a request nobody decided on expires
 
 
 class System:
@@ -113,6 +114,7 @@ class System:
             cli_env=env,
             max_agents=config.max_agents,
             idle_seconds=config.idle_seconds,
+            approval_timeout=config.approval_timeout,
             session_store=self.transcripts,
             confinement=confinement,
         )

@@ -3,16 +3,20 @@
 Messages from the SDK (text, thinking, the turn's result) and Claude Code's
 hooks (every tool call before and after it runs, and the rest) become domain
 events through the agent's journal. File tools also produce a FileChanged
-event with a unified diff of the file before and after.
+event with a unified diff of the file before and after. A tool Claude Code
+asks about becomes an approval request (domain/approval.py), which waits
+for a person's decision by following the log.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
+from uuid import UUID, uuid4
 
 from claude_agent_sdk import (
     AssistantMessage,
@@ -21,15 +25,21 @@ from claude_agent_sdk import (
     Message,
     PermissionResultAllow,
     PermissionResultDeny,
+    PermissionUpdate,
     ResultMessage,
     StreamEvent,
     TextBlock,
     ThinkingBlock,
     ToolPermissionContext,
 )
-from claude_agent_sdk.types import HookEvent, HookInput, HookJSONOutput
+from claude_agent_sdk.types import HookEvent, HookInput, HookJSONOutput, PermissionRuleValue
 
 from domain.agent import Agent
+from domain.application import Podium
+from domain.approval import Approval, ApprovalStatus, Scope
+from domain.errors import AlreadyDecided
+from domain.statuses import IN_TURN, AgentStep, next_status
+from eventlog.following import listening
 from runtime.confinement import is_inside, target_path
 from runtime.deltas import DeltaSink, text_delta
 from runtime.journal import Journal
@@ -65,6 +75,58 @@ def unified_diff(path: str, before: str | None, after: str | None) -> str:
     return diff if len(diff) <= MAX_DIFF else diff[:MAX_DIFF] + "\n… (diff truncated)\n"
 
 
+class Decisions:
+    """Waits for the decisions on approval requests, by following the log: a
+    decision made through any gateway (any process) reaches the runtime that
+    asked. Requests nobody decides on within ``timeout`` seconds expire."""
+
+    def __init__(self, app: Podium, conninfo: str, timeout: float) -> None:
+        self.app = app
+        self.conninfo = conninfo
+        self.timeout = timeout
+        self.waited_for: set[UUID] = set()  # requests an agent of this runtime waits on
+
+    async def wait(self, approval_id: UUID) -> Approval:
+        """The request as decided, or as expired once its time is up."""
+        self.waited_for.add(approval_id)
+        try:
+            deadline = asyncio.get_running_loop().time() + self.timeout
+            async with listening(self.conninfo, "podium approval wait") as appends:
+                while True:
+                    approval = await asyncio.to_thread(self.app.get_approval, approval_id)
+                    if approval.is_decided:
+                        return approval
+                    if asyncio.get_running_loop().time() >= deadline:
+                        reason = f"nobody decided within {self.timeout:g} seconds"
+                        try:
+                            return await asyncio.to_thread(
+                                self.app.expire_approval, approval_id, reason
+                            )
+                        except AlreadyDecided:  # a decision came first: it stands
+                            continue
+                    await appends.wait()  # an append, or a second: look again
+        finally:
+            self.waited_for.discard(approval_id)
+
+
+def permission_result(
+    approval: Approval, tool: str
+) -> PermissionResultAllow | PermissionResultDeny:
+    """What Claude Code is told of a decided request. A grant beyond this one use
+    goes back as the SDK's permission update, so the CLI asks no more for the tool."""
+    if approval.status is ApprovalStatus.GRANTED:
+        if approval.scope is Scope.ONCE:
+            return PermissionResultAllow()
+        rule = PermissionRuleValue(tool_name=tool)
+        update = PermissionUpdate(
+            type="addRules", rules=[rule], behavior="allow", destination="session"
+        )
+        return PermissionResultAllow(updated_permissions=[update])
+    if approval.status is ApprovalStatus.DENIED:
+        return PermissionResultDeny(message=approval.message or f"{tool} was denied")
+    return PermissionResultDeny(message=f"{tool} was not approved: {approval.message}")
+
+
 class AgentRecording:
     """Records one agent's Claude Code session; its hooks go into the SDK options."""
 
@@ -74,8 +136,11 @@ class AgentRecording:
         cwd: Path,
         live: DeltaSink,
         on_turn_completed: Callable[[Agent], Awaitable[None]],
+        decisions: Decisions,
     ) -> None:
         self.journal = journal
+        self.decisions = decisions
+        self._asking = 0  # requests of this agent waiting for a decision
         self.on_turn_completed = on_turn_completed  # the session's budget is the runtime's
         self.cwd = cwd.resolve()
         self.live = live
@@ -162,15 +227,46 @@ class AgentRecording:
     async def can_use_tool(
         self, tool: str, tool_input: dict[str, Any], context: ToolPermissionContext
     ) -> PermissionResultAllow | PermissionResultDeny:
-        """Claude Code asks before a tool the agent is not pre-approved for.
+        """Claude Code asks before a tool the agent is not pre-approved for: the
+        request is recorded, the agent awaits approval (others carry on), and
+        the decision, whoever makes it, is the answer."""
+        agent = self.journal.aggregate
+        use_id = context.tool_use_id or uuid4().hex
+        request = Approval.request(
+            agent_id=agent.id,
+            session_id=agent.session_id,
+            agent=agent.name,
+            task=agent.task,
+            tool=tool,
+            tool_use_id=use_id,
+            tool_input=tool_input,
+        )
+        approval = await asyncio.to_thread(self.journal.app.request_approval, request)
+        self._asking += 1
+        try:
+            await self._step(AgentStep.ASKED, f"{tool} waits for approval")
+            decided = await self.decisions.wait(approval.id)
+        finally:
+            self._asking -= 1
+        if self._asking == 0:
+            await self._step(AgentStep.ANSWERED, f"{tool} was {decided.status}")
+        result = permission_result(decided, tool)
+        if isinstance(result, PermissionResultDeny):  # no hook says so: the tool use ends here
+            said = result.message
+            await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, said, True))
+        return result
 
-        Today such a request is refused and recorded; approving it from the
-        UI is a later step, and this is where it will plug in.
-        """
-        reason = f"{tool} is not among the tools this agent may use without approval"
-        details = {"input": tool_input, "decision": "deny", "reason": reason}
-        await self.journal.write(lambda a: a.fire_hook("PermissionRequest", tool, details))
-        return PermissionResultDeny(message=reason)
+    async def _step(self, step: AgentStep, reason: str) -> None:
+        """Move the agent's status a step of its turn (an interrupted one stays so)."""
+
+        def change(agent: Agent) -> None:
+            if agent.status not in IN_TURN:
+                return
+            status = next_status(agent.status, step, bool(agent.waiting))
+            if status is not agent.status:
+                agent.change_status(status, reason)
+
+        await self.journal.write(change)
 
     # --- messages -------------------------------------------------------------
 

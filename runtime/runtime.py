@@ -7,8 +7,9 @@ acts on, and how, is one table (``Runtime.handlers``: event class ->
 handler), which the claims read too. An
 agent's commands wait in the log, in order, until its worker starts each
 one's turn (runtime/worker.py). What a restart cut short is recorded: on
-start-up, agents the log shows as working are recorded as interrupted, with
-the reason, and the commands they left waiting run.
+start-up, approval requests nobody here waits for any more are expired and
+agents the log shows as working are recorded as interrupted, with the
+reasons, and the commands they left waiting run.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from domain import agent as a
 from domain import session as s
 from domain.application import Podium
 from domain.codec import PodiumEventType, decode_state, event_class
+from domain.errors import AlreadyDecided
 from domain.events import Payload
-from domain.statuses import BUSY, AgentStatus
+from domain.statuses import BUSY, IN_TURN
 from domain.vocabulary import Level
 from eventlog.following import keep_following, listening
 from eventlog.pool_checks import sweep_dead_async_connections
+from runtime.agent_recording import Decisions
 from runtime.claims import CommandClaims
 from runtime.confinement import check_directory
 from runtime.deltas import DeltaSink, DroppedDeltas
@@ -44,10 +47,12 @@ from runtime.worker import AgentWorker
 logger = logging.getLogger(__name__)
 RESTART_REASON = "podium restarted while the agent was working"
 ANSWER_CUT_REASON = "podium restarted while the orchestrator was answering"
+APPROVAL_CUT_REASON = "podium restarted while the agent waited for this decision"
 STANDBY_POLL_SECONDS = 2.0  # how soon a standing-by runtime notices the leader is gone
 # A command's stream, its version and its payload.
 Handler = Callable[[UUID, int, Payload], Awaitable[None]]
 UNFINISHED = "SELECT agent_id FROM agents WHERE status = ANY(%s) OR queued > 0"
+PENDING_APPROVALS = "SELECT id FROM approvals WHERE status = 'pending' ORDER BY notification_id"
 
 
 class Runtime:
@@ -61,6 +66,7 @@ class Runtime:
         self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=8, open=False)
         sweep_dead_async_connections(self.pool)  # no dead connection after a PostgreSQL restart
         self.reads = OrchestratorReads(self.pool)
+        self.decisions = Decisions(app, conninfo, settings.approval_timeout)
         # What the runtime acts on: the commands it claims are these events.
         self.handlers: Mapping[PodiumEventType, Handler] = {
             s.UserMessageSent: self._answer,
@@ -105,18 +111,25 @@ class Runtime:
         await self.pool.close()
 
     async def recover(self) -> None:
-        """Record as interrupted what a previous runtime left working: agents, and
-        orchestrators cut mid-answer (not what this runtime is running itself);
-        then run the commands agents were left waiting with."""
+        """Record as expired the approval requests a previous runtime waited for,
+        and as interrupted what it left working: agents, and orchestrators cut
+        mid-answer (not what this runtime is running itself); then run the
+        commands agents were left waiting with."""
         await self.reads.caught_up(timeout=30)
         async with self.pool.connection() as conn:
+            cur = await conn.execute(PENDING_APPROVALS)
+            pending = [row[0] for row in await cur.fetchall()]
             cur = await conn.execute(UNFINISHED, ([status.value for status in BUSY],))
             unfinished = [row[0] for row in await cur.fetchall()]
+        for approval_id in set(pending) - self.decisions.waited_for:
+            with contextlib.suppress(AlreadyDecided):  # decided meanwhile: that stands
+                await asyncio.to_thread(self.app.expire_approval, approval_id, APPROVAL_CUT_REASON)
+                logger.info("expired approval request %s: %s", approval_id, APPROVAL_CUT_REASON)
         for agent_id in unfinished:
             worker = await self._worker(agent_id)
             if worker is None:
                 continue
-            if worker.agent.status is AgentStatus.WORKING and not worker.busy:
+            if worker.agent.status in IN_TURN and not worker.busy:
                 await worker.journal.write(lambda a: a.interrupt(RESTART_REASON))
                 logger.info("recorded %s as interrupted: %s", worker.agent.name, RESTART_REASON)
             worker.wake()
@@ -228,6 +241,7 @@ class Runtime:
                 self.slots,
                 session_cwd=session_cwd,
                 on_turn_completed=self._enforce_session_budget,
+                decisions=self.decisions,
             )
             self.workers[agent_id] = worker
         return worker

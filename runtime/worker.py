@@ -32,7 +32,7 @@ from domain.application import Podium
 from domain.budget import Spend
 from domain.errors import DomainError
 from domain.statuses import AgentStatus
-from runtime.agent_recording import AgentRecording
+from runtime.agent_recording import AgentRecording, Decisions
 from runtime.clients import close_client
 from runtime.confinement import check_directory
 from runtime.deltas import DeltaSink
@@ -57,13 +57,14 @@ class AgentWorker:
         *,
         session_cwd: Path,
         on_turn_completed: Callable[[Agent], Awaitable[None]],
+        decisions: Decisions,
     ) -> None:
         self.journal = Journal(app, agent)
         self.settings = settings
         self.slots = slots
         # Refused at creation already when it is not; checked again here, at the edge.
         cwd = check_directory(Path(agent.cwd), session_cwd)
-        self.recording = AgentRecording(self.journal, cwd, live, on_turn_completed)
+        self.recording = AgentRecording(self.journal, cwd, live, on_turn_completed, decisions)
         self.client: ClaudeSDKClient | None = None
         self._reader: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
