@@ -11,6 +11,7 @@ for a person's decision by following the log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -140,7 +141,7 @@ class AgentRecording:
     ) -> None:
         self.journal = journal
         self.decisions = decisions
-        self._asking = 0  # requests of this agent waiting for a decision
+        self.asking: set[UUID] = set()  # this agent's requests waiting for a decision
         self.on_turn_completed = on_turn_completed  # the session's budget is the runtime's
         self.cwd = cwd.resolve()
         self.live = live
@@ -242,19 +243,27 @@ class AgentRecording:
             tool_input=tool_input,
         )
         approval = await asyncio.to_thread(self.journal.app.request_approval, request)
-        self._asking += 1
+        self.asking.add(approval.id)
         try:
             await self._step(AgentStep.ASKED, f"{tool} waits for approval")
             decided = await self.decisions.wait(approval.id)
         finally:
-            self._asking -= 1
-        if self._asking == 0:
+            self.asking.discard(approval.id)
+        if not self.asking:
             await self._step(AgentStep.ANSWERED, f"{tool} was {decided.status}")
         result = permission_result(decided, tool)
         if isinstance(result, PermissionResultDeny):  # no hook says so: the tool use ends here
             said = result.message
             await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, said, True))
         return result
+
+    async def give_up(self, reason: str) -> None:
+        """The turn is being stopped: what it still asks expires (a decision that
+        came first stands), so the waits end, and the queue shows no request
+        nobody will act on."""
+        for approval_id in list(self.asking):
+            with contextlib.suppress(AlreadyDecided):
+                await asyncio.to_thread(self.journal.app.expire_approval, approval_id, reason)
 
     async def _step(self, step: AgentStep, reason: str) -> None:
         """Move the agent's status a step of its turn (an interrupted one stays so)."""

@@ -171,6 +171,7 @@ class AgentWorker:
         if task is not None and task != self.agent.task:
             return  # that turn is over already; this one was not asked to stop
         await self.journal.write(lambda a: a.interrupt(reason))
+        await self.recording.give_up(f"the agent's turn was interrupted: {reason}")
         if self.client is None:
             return  # still connecting: the turn sees the interruption and ends
         with contextlib.suppress(Exception):

@@ -233,27 +233,75 @@ async def test_a_request_nobody_decides_on_expires(
         assert is_error and "was not approved: nobody decided" in output
 
 
+def expiries(conninfo: str) -> list[tuple[Any, ...]]:
+    return query(
+        conninfo,
+        "SELECT payload->>'reason' FROM events WHERE event_type = 'ApprovalExpired' "
+        "ORDER BY notification_id",
+    )
+
+
 @pytest.mark.anyio
-async def test_a_restart_while_pending_expires_the_request(
+async def test_stopping_while_pending_expires_the_request_and_nothing_hangs(
     database_url: str, tmp_path: Path, unsandboxed: None
 ) -> None:
     config = _config(database_url, tmp_path)
     async with System(config) as system:
         session_id = await asyncio.to_thread(asking_agent, system.app, config.cwd)
         await _until(system.conninfo, "SELECT count(*) FROM approvals WHERE status = 'pending'")
-    # Stopped while the agent waited: nothing hung. Started again, podium says why
-    # the request will never be decided.
+    # The agent's turn was interrupted, and its request with it (nobody could act on it).
+    reasons = await asyncio.to_thread(expiries, system.conninfo)
+    assert reasons == [("the agent's turn was interrupted: podium is shutting down",)]
+    async with System(config) as system:  # started again: nothing is left pending
+        await _until(system.conninfo, "SELECT count(*) FROM agents WHERE status = 'interrupted'")
+        assert await asyncio.to_thread(expiries, system.conninfo) == reasons
+        assert agent_status(system.conninfo, session_id) == "interrupted"
+
+
+@pytest.mark.anyio
+async def test_on_start_up_a_request_a_crash_left_pending_expires_with_the_reason(
+    database_url: str, tmp_path: Path
+) -> None:
+    """What a podium killed mid-wait leaves: a request in the log nobody waits for."""
+    config = _config(database_url, tmp_path)
     async with System(config) as system:
-        ((_, message),) = await _until(
-            system.conninfo, "SELECT status <> 'pending', message FROM approvals"
+        session = await asyncio.to_thread(system.app.start_session, "crash", str(config.cwd))
+        agent = await asyncio.to_thread(system.app.create_agent, session.id, "sam")
+        left = Approval.request(
+            agent_id=agent.id,
+            session_id=session.id,
+            agent="sam",
+            task=None,
+            tool="Bash",
+            tool_use_id="toolu_left",
+            tool_input={"command": "ls"},
         )
-        ((reason,),) = await asyncio.to_thread(
-            query,
-            system.conninfo,
-            "SELECT payload->>'reason' FROM events WHERE event_type = 'ApprovalExpired'",
+        await asyncio.to_thread(system.app.request_approval, left)
+        await _until(system.conninfo, "SELECT count(*) FROM approvals WHERE status = 'pending'")
+    async with System(config) as system:  # the next start-up
+        ((message,),) = await _until(
+            system.conninfo, "SELECT message FROM approvals WHERE status = 'expired'"
         )
-        assert reason == APPROVAL_CUT_REASON == message
-        assert agent_status(system.conninfo, session_id) != "awaiting approval"
+    assert message == APPROVAL_CUT_REASON
+    assert await asyncio.to_thread(expiries, database_url) == [(APPROVAL_CUT_REASON,)]
+
+
+@pytest.mark.anyio
+async def test_interrupting_a_waiting_agent_expires_its_request(
+    database_url: str, tmp_path: Path, unsandboxed: None
+) -> None:
+    async with System(_config(database_url, tmp_path)) as system:
+        session_id = await asyncio.to_thread(asking_agent, system.app, system.config.cwd)
+        await _until(
+            system.conninfo, "SELECT count(*) FROM agents WHERE status = 'awaiting approval'"
+        )
+        await asyncio.to_thread(system.app.interrupt_agent, session_id, "sam", "user")
+        await _until(system.conninfo, "SELECT count(*) FROM approvals WHERE status = 'expired'")
+        await _until(system.conninfo, "SELECT count(*) FROM agents WHERE turns = 1")
+        assert await asyncio.to_thread(expiries, system.conninfo) == [
+            ("the agent's turn was interrupted: interrupted by the user",)
+        ]
+        assert agent_status(system.conninfo, session_id) == "interrupted"
 
 
 def test_the_read_model_is_the_same_folded_live_and_rebuilt(app: Podium, database_url: str) -> None:
