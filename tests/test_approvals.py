@@ -130,6 +130,21 @@ def test_an_allowed_tool_runs_and_its_output_is_recorded(
     assert agent_status(served.conninfo, session_id) == "idle"
 
 
+def test_other_agents_carry_on_while_one_waits(served: Served, client: httpx.Client) -> None:
+    session_id = asking_agent(served.app, served.cwd)
+    pending(client, session_id)
+    served.app.create_agent(session_id, "bob")
+    served.app.command_agent(session_id, "bob", "a slow report", "user")  # no tool to ask for
+    statuses = "SELECT name, status, turns FROM agents WHERE session_id = %s ORDER BY name"
+    eventually(
+        lambda: query(served.conninfo, statuses, session_id)[0][2] == 1 or None, "bob's turn"
+    )
+    assert query(served.conninfo, statuses, session_id) == [
+        ("bob", "idle", 1),
+        ("sam", "awaiting approval", 0),
+    ]
+
+
 def test_a_denied_agent_gets_the_message_and_goes_on(served: Served, client: httpx.Client) -> None:
     session_id = asking_agent(served.app, served.cwd)
     request = pending(client, session_id)
