@@ -122,6 +122,12 @@ def test_an_allowed_tool_runs_and_its_output_is_recorded(
     eventually(lambda: turn_done(served.conninfo, session_id), "the turn's end")
     ((output, is_error),) = ran_bash(served.conninfo)
     assert output["stdout"] == "hello.py" and not is_error
+    ((latency,),) = query(
+        served.conninfo,
+        "SELECT max(recorded_at) FILTER (WHERE event_type = 'ToolUseCompleted') "
+        "- max(recorded_at) FILTER (WHERE event_type = 'ApprovalGranted') FROM events",
+    )
+    print(f"decision to the tool's output, as recorded: {latency.total_seconds() * 1000:.0f} ms")
     decided = client.get("/api/approvals", params={"status": "decided"}).json()["approvals"]
     assert [(d["id"], d["status"], d["decided_by"]) for d in decided] == [
         (request["id"], "granted", "user")
