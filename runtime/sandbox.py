@@ -74,7 +74,7 @@ def unavailable_notice(missing: list[str]) -> str:
     """The one line podium prints at start-up when agents cannot be sandboxed."""
     return (
         f"podium: no sandbox for agents' commands ({', '.join(missing)} missing): "
-        f"Bash needs approval and is refused; install it with `{INSTALL_COMMAND}`"
+        f"every Bash command waits for a person's approval; install it with `{INSTALL_COMMAND}`"
     )
 
 
