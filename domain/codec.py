@@ -166,11 +166,6 @@ def state_decoder(topic: str) -> StateDecoder:
     return decoder
 
 
-def decode_state(topic: str, state: bytes) -> StoredState:
-    """Decode stored state to its timestamp and payload at the latest schema version."""
-    return state_decoder(topic).decode(state)
-
-
 class PayloadMapper(Mapper[UUID]):
     """Maps podium events to stored events and back, upcasting old payloads."""
 

@@ -27,7 +27,7 @@ from psycopg_pool import AsyncConnectionPool
 from domain import agent as a
 from domain import session as s
 from domain.application import Podium
-from domain.codec import PodiumEventType, decode_state, event_class
+from domain.codec import PodiumEventType, state_decoder
 from domain.errors import AlreadyDecided
 from domain.events import Payload
 from domain.statuses import BUSY, IN_TURN
@@ -169,8 +169,8 @@ class Runtime:
                     await appends.wait()
 
     async def _dispatch(self, stream_id: UUID, version: int, topic: str, state: bytes) -> None:
-        handler = self.handlers[event_class(topic)]
-        await handler(stream_id, version, decode_state(topic, state).payload)
+        decoder = state_decoder(topic)  # the event's class and its payload's decoder
+        await self.handlers[decoder.event_class](stream_id, version, decoder.decode(state).payload)
 
     # --- the handlers -----------------------------------------------------------
 

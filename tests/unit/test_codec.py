@@ -12,7 +12,7 @@ from eventsourcing.utils import get_topic
 
 from domain.agent import Agent, AgentCreated, AgentCreatedV1, AgentCreatedV2
 from domain.application import Podium
-from domain.codec import MsgspecTranscoder, decode_state, state_decoder
+from domain.codec import MsgspecTranscoder, state_decoder
 from domain.events import PodiumCreated, PodiumEvent, Usage
 from domain.session import Session, UserMessageSent, UserMessageSentV1
 from domain.text import NUL_MARKER, REPLACEMENT
@@ -94,7 +94,7 @@ def test_every_event_round_trips_through_the_codec() -> None:
         for event in events:
             assert isinstance(event, PodiumEvent | PodiumCreated)
             stored = app.mapper.to_stored_event(event)
-            again = decode_state(stored.topic, stored.state)
+            again = state_decoder(stored.topic).decode(stored.state)
             assert again.payload == event.payload
             assert again.timestamp == event.timestamp
     reloaded = app.get_agent(agent.id)
@@ -184,7 +184,7 @@ def test_the_reader_cleans_old_escapes_and_leaves_out_what_cannot_be_read() -> N
 def test_a_payload_that_breaks_its_schema_is_refused_on_read() -> None:
     bad = msgspec.json.encode({"timestamp": TIMESTAMP, "payload": {"v": 2, "name": 3}})
     with pytest.raises(msgspec.ValidationError):
-        decode_state(get_topic(AgentCreated), bad)
+        state_decoder(get_topic(AgentCreated)).decode(bad)
 
 
 def test_transcoder_is_plain_msgspec_json() -> None:

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from eventsourcing.utils import get_topic
 
-from domain.codec import MsgspecTranscoder, decode_state, decode_stored
+from domain.codec import MsgspecTranscoder, decode_stored, state_decoder
 from domain.session import UserMessageSent, UserMessageSentV1
 from domain.text import NUL_MARKER, REPLACEMENT, clean_json, clean_text, clean_value
 
@@ -67,6 +67,6 @@ def test_stored_nul_and_surrogate_escapes_are_read_cleaned_and_the_rest_refused(
         with pytest.raises(msgspec.DecodeError):
             decode_stored(decode, unreadable)
     old = rb'{"timestamp":"2026-01-02T00:00:00Z","payload":{"v":1,"text":"a\u0000"}}'
-    assert decode_state(get_topic(UserMessageSent), old).payload == UserMessageSentV1(
+    assert state_decoder(get_topic(UserMessageSent)).decode(old).payload == UserMessageSentV1(
         text=f"a{NUL_MARKER}"
     )
