@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pytest
 
 from tests.own_postgres import free_port
 
@@ -59,16 +60,27 @@ def test_up_serves_then_shuts_down_in_order(database_url: str, tmp_path: Path) -
     assert reasons == [("podium is shutting down",)]
 
 
-def test_up_refuses_a_bad_port(database_url: str) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--port", "70000", "--port must be"),
+        ("--approval-timeout", "0", "--approval-timeout must be a positive number"),
+        ("--approval-timeout", "nan", "--approval-timeout must be a positive number"),
+    ],
+)
+def test_up_refuses_a_bad_option_in_one_line(
+    database_url: str, option: str, value: str, said: str
+) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "up", "--port", "70000"],
+        [sys.executable, "-m", "gateway.cli", "up", option, value],
         env={**os.environ, "DATABASE_URL": database_url},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert done.returncode == 2 and "--port must be" in done.stderr
+    assert done.returncode == 2 and said in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_up_refuses_a_broadcast_url_it_cannot_use_in_one_line(database_url: str) -> None:
