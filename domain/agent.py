@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.agent_activity import AgentActivity
-
 # Events and their payloads are read together, so this module offers both.
 from domain.agent_payloads import *  # noqa: F403
 from domain.agent_payloads import (
@@ -39,20 +37,22 @@ from domain.agent_payloads import (
 )
 from domain.agent_rules import (
     DEFAULT_MODEL,
-    TurnReport,
     WaitingCommand,
     check_agent,
     task_slug,
     unique_task,
 )
+from domain.agent_turns import AgentTurns
 from domain.budget import Spend
-from domain.errors import AgentIsDeleted, EmptyText
+from domain.errors import EmptyText
 from domain.events import Payload, PodiumCreated, PodiumEvent
+from domain.governance import BudgetSetV1, BudgetWarnedV1, PermissionRuleAddedV1
 from domain.names import agent_stream_id
-from domain.statuses import BUSY, AgentStatus, AgentStep, TurnOutcome, next_status
+from domain.permissions import NO_RULES, Permissions
+from domain.statuses import AgentStatus, AgentStep, next_status
 
 
-class Agent(AgentActivity):
+class Agent(AgentTurns):
     """A worker agent of a session."""
 
     session_id: UUID
@@ -63,9 +63,7 @@ class Agent(AgentActivity):
     task: str | None
     input_tokens: int
     output_tokens: int
-    cost_usd: float
     claude_session_id: str | None
-    budget_usd: float | None
     system_prompt: str
     template: str | None
     cwd: str
@@ -92,6 +90,9 @@ class Agent(AgentActivity):
         self.cost_usd = 0.0
         self.claude_session_id = None
         self.budget_usd = payload.budget_usd
+        self.budget_warned = 0
+        self.template_permissions = payload.template_permissions
+        self.permissions = payload.permissions
         self.waiting = ()
         self.tasks = set()
         self.requests = {}
@@ -110,6 +111,8 @@ class Agent(AgentActivity):
         allowed_tools: tuple[str, ...] = (),
         permission_mode: str = "acceptEdits",
         budget_usd: float | None = None,
+        template_permissions: Permissions = NO_RULES,
+        permissions: Permissions = NO_RULES,
     ) -> Agent:
         """A new agent; ``AgentSetup.of`` gives the options a template makes."""
         check_agent(name, cwd, model, budget_usd)
@@ -124,22 +127,11 @@ class Agent(AgentActivity):
             allowed_tools=allowed_tools,
             permission_mode=permission_mode,
             budget_usd=budget_usd,
+            template_permissions=template_permissions,
+            permissions=permissions,
         )
         stream_id = agent_stream_id(session_id, name, incarnation)
         return cls._create(AgentCreated, id=stream_id, payload=payload)
-
-    @property
-    def spend(self) -> Spend:
-        """The agent's own budget and spend: once spent, no more commands or turns."""
-        return Spend(self.budget_usd, self.cost_usd)
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.status is AgentStatus.DELETED
-
-    def _check_alive(self) -> None:
-        if self.is_deleted:
-            raise AgentIsDeleted(self.name)
 
     def command(
         self,
@@ -164,98 +156,6 @@ class Agent(AgentActivity):
         payload = AgentCommandedV3(command=command, task=task, source=source, request=request)
         self.trigger_event(AgentCommanded, payload=payload)
         return task
-
-    def change_status(self, status: str, reason: str = "") -> None:
-        self._check_alive()
-        if AgentStatus(status) is AgentStatus.DELETED:  # an unknown one: ValueError
-            raise ValueError("an agent is deleted by delete(), not by a status change")
-        payload = AgentStatusChangedV2(status=status, reason=reason, task=self.task)
-        self.trigger_event(AgentStatusChanged, payload=payload)
-
-    def hibernate(self, reason: str) -> None:
-        """Its Claude Code process was closed while it was idle."""
-        self.change_status(next_status(self.status, AgentStep.HIBERNATED, False), reason)
-
-    def start_turn(self) -> WaitingCommand | None:
-        """Start the turn of the first waiting command; returns it. None when the
-        agent's budget is spent: the waiting commands are dropped instead."""
-        self._check_alive()
-        if not self.waiting:
-            raise ValueError(f"{self.name} has no command waiting")
-        if self.spend.exhausted:
-            self.drop_waiting(self.spend.reason("its"))
-            return None
-        first = self.waiting[0]
-        status = next_status(self.status, AgentStep.STARTED, len(self.waiting) > 1)
-        payload = AgentStatusChangedV2(
-            status=status, reason="started", task=first.task, started=True
-        )
-        self.trigger_event(AgentStatusChanged, payload=payload)
-        return first
-
-    def drop_waiting(self, reason: str) -> None:
-        """Give up the commands still waiting (none runs), saying why and which."""
-        if self.is_deleted or not self.waiting:
-            return
-        dropped = tuple(w.task for w in self.waiting)
-        payload = AgentStatusChangedV2(
-            status=next_status(self.status, AgentStep.DROPPED, False),
-            reason=f"{len(dropped)} waiting command(s) dropped: {reason}",
-            task=self.task,
-            dropped=dropped,
-        )
-        self.trigger_event(AgentStatusChanged, payload=payload)
-
-    def finish_turn(self, report: TurnReport) -> TurnOutcome:
-        """Record the turn's end and decide its outcome: an agent whose budget the
-        turn spent is stopped; a turn that ended in an error fails the agent
-        (not when the error is the agent's own interruption)."""
-        was_working = self.status is AgentStatus.WORKING
-        self.complete_turn(
-            report.usage,
-            cost_usd=report.cost_usd,
-            duration_ms=report.duration_ms,
-            num_turns=report.num_turns,
-            claude_session_id=report.claude_session_id,
-            is_error=report.is_error,
-        )
-        if self.spend.exhausted:
-            self.exceed_budget("agent", self.budget_usd or 0.0, self.cost_usd)
-            if self.status in (AgentStatus.WORKING, AgentStatus.IDLE):
-                self.interrupt(self.spend.reason("its"))
-            return TurnOutcome.OVER_BUDGET
-        if report.is_error and was_working:
-            self.fail(f"the turn ended in an error: {report.error}")
-            return TurnOutcome.FAILED
-        return TurnOutcome.COMPLETED
-
-    def stop_for_session(self, session: Spend) -> bool:
-        """Its session's budget is spent: a busy agent records it and drops what
-        waits. True when it did (the runtime then interrupts its turn)."""
-        if not session.exhausted or self.status not in BUSY:
-            return False
-        self.exceed_budget("session", session.budget_usd or 0.0, session.spent_usd)
-        self.drop_waiting(session.reason("the session's"))
-        return True
-
-    def interrupt(self, reason: str) -> None:
-        self._check_alive()
-        self.trigger_event(
-            AgentInterrupted, payload=AgentInterruptedV1(task=self.task, reason=reason)
-        )
-
-    def request_interrupt(self, source: str) -> None:
-        """Ask the runtime to stop the agent's turn; AgentInterrupted records that it
-        did. An agent with no turn running or waiting has nothing to stop."""
-        self._check_alive()
-        if self.status not in BUSY:
-            return
-        payload = AgentInterruptRequestedV1(task=self.task, source=source)
-        self.trigger_event(AgentInterruptRequested, payload=payload)
-
-    def fail(self, error: str) -> None:
-        self._check_alive()
-        self.trigger_event(AgentFailed, payload=AgentFailedV1(task=self.task, error=error))
 
     def delete(self, reason: str = "") -> None:
         self._check_alive()
@@ -363,6 +263,31 @@ class HookFired(PodiumEvent):
 @dataclass(frozen=True)
 class BudgetExceeded(PodiumEvent):
     payload: BudgetExceededV1
+
+
+@dataclass(frozen=True)
+class BudgetSet(PodiumEvent):
+    payload: BudgetSetV1
+
+    def apply(self, agent: Agent) -> None:
+        agent.budget_usd = self.payload.budget_usd
+        agent.budget_warned = 0  # warned anew under the new budget
+
+
+@dataclass(frozen=True)
+class BudgetWarned(PodiumEvent):
+    payload: BudgetWarnedV1
+
+    def apply(self, agent: Agent) -> None:
+        agent.budget_warned = self.payload.percent
+
+
+@dataclass(frozen=True)
+class PermissionRuleAdded(PodiumEvent):
+    payload: PermissionRuleAddedV1
+
+    def apply(self, agent: Agent) -> None:
+        agent.permissions = agent.permissions.with_rule(self.payload.outcome, self.payload.rule)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 from uuid import UUID
 
 from domain.events import Payload, Usage
+from domain.permissions import NO_RULES, Permissions
 
 
 class AgentCreatedV1(Payload, frozen=True):
@@ -43,6 +44,8 @@ class AgentCreatedV2(Payload, frozen=True, tag=2):
     allowed_tools: tuple[str, ...] = ()
     permission_mode: str = "acceptEdits"
     budget_usd: float | None = None
+    template_permissions: Permissions = NO_RULES  # the template's layer of rules
+    permissions: Permissions = NO_RULES  # the agent's own layer
 
 
 class AgentCommandedV1(Payload, frozen=True):

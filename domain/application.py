@@ -1,70 +1,37 @@
-"""The application service: the commands of podium's write side, the one way
-to save.
+"""The application service: the commands of podium's write side.
 
 Every adapter (the gateway's routes, the orchestrator's tools, the runtime,
 the CLI) calls these methods; each loads the aggregates it needs, lets them
-decide, and saves their new events. A save another writer beat (the store
-refuses a version taken meanwhile) is decided again on fresh state, under
-one retry policy (``Conflicts``), whether it was decided here (``decide``)
-or by the runtime on an aggregate it keeps (``decide_async``). Saves go
-through group commit, so concurrent writers share transactions.
+decide, and saves their new events the one way podium saves
+(domain/saving.py: group commit, and a save another writer beat decided
+again on fresh state).
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import (
-    BaseAggregate,
-    DomainEvent,
-    DomainEventProtocol,
-    MutableOrImmutableAggregate,
-)
-from eventsourcing.persistence import (
-    IntegrityError,
-    Mapper,
-    Notification,
-    Recording,
-)
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from domain.agent import Agent
-from domain.approval import Approval
+from domain.approval import Approval, Scope
 from domain.budget import Spend, session_spend
-from domain.codec import MsgspecTranscoder, PayloadMapper
 from domain.errors import AgentNotFound, ApprovalNotFound, DuplicateAgentName, SessionNotFound
 from domain.members import SessionAgents
 from domain.names import agent_stream_id, check_agent_name
-from domain.ports import AsyncRecorder
+from domain.permissions import Outcome, rule_for
+from domain.saving import Conflicts, SavingApplication
 from domain.session import Session
 from domain.statuses import SessionStatus
 from domain.system_log import SystemLog, system_log_id
 
-A = TypeVar("A", bound=BaseAggregate[UUID])
-R = TypeVar("R")
-CONFLICT_RETRIES = 3
 
-
-class Conflicts:
-    """The retry policy of every save: when another writer appended to the
-    aggregate first, decide again on its fresh state, up to CONFLICT_RETRIES
-    times; then the conflict is the caller's (the gateway answers 409)."""
-
-    def __init__(self) -> None:
-        self.left = CONFLICT_RETRIES
-
-    def retry(self, conflict: IntegrityError) -> None:
-        if self.left == 0:
-            raise conflict
-        self.left -= 1
-
-
-class Podium(Application[UUID]):
+class Podium(SavingApplication):
     """Sessions, agents and the system log, recorded in one event store."""
 
     name = "Podium"
@@ -77,132 +44,6 @@ class Podium(Application[UUID]):
         self._system_log_lock = threading.Lock()
         self._system_log: SystemLog | None = None
         self.session_agents = SessionAgents(self.recorder, self.mapper)
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(transcoder=MsgspecTranscoder(), mapper_class=PayloadMapper)
-
-    def save(
-        self,
-        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
-        **kwargs: Any,
-    ) -> list[Recording[UUID]]:
-        """Put the new events of the given aggregates in the store; eventsourcing's save.
-
-        eventsourcing's steps, written out so that ``save_async`` shares them,
-        and lighter: ``ProcessingEvent.collect_events`` asks ``isinstance`` of
-        two runtime-checkable Protocols per object, which on Python 3.11 costs
-        ~16 µs a save, about what the domain methods that made a turn's events
-        cost. eventsourcing's notify hooks are not called: nothing in podium
-        implements them, because everything that reacts to new events follows
-        the store instead (projections, the runtime, the gateway's feed).
-        """
-        processing_event = self._collect(objs)
-        stored_events = [self.mapper.to_stored_event(e) for e in processing_event.events]
-        ids = self.recorder.insert_events(stored_events, **kwargs) or []
-        self._saved(processing_event)
-        return [
-            Recording(
-                event,
-                Notification(
-                    id=notification_id,
-                    originator_id=stored.originator_id,
-                    originator_version=stored.originator_version,
-                    topic=stored.topic,
-                    state=stored.state,
-                ),
-            )
-            for event, stored, notification_id in zip(
-                processing_event.events, stored_events, ids, strict=True
-            )
-        ]
-
-    async def save_async(
-        self, *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None
-    ) -> Sequence[int]:
-        """``save`` for asyncio code (the runtime): awaits the group commit
-        instead of parking a thread on it. Returns the events' notification
-        ids, in order (the runtime needs no more; a Recording per event would
-        cost a quarter of the CPU a recorded event takes)."""
-        processing_event = self._collect(objs)
-        stored_events = [self.mapper.to_stored_event(e) for e in processing_event.events]
-        recorder = self.recorder
-        if isinstance(recorder, AsyncRecorder):
-            ids = await recorder.insert_events_async(stored_events)
-        else:
-            inserted = await asyncio.to_thread(lambda: recorder.insert_events(stored_events))
-            ids = list(inserted or ())
-        self._saved(processing_event)
-        return ids
-
-    @staticmethod
-    def _collect(
-        objs: tuple[MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None, ...],
-    ) -> ProcessingEvent[UUID]:
-        """The given events, and the new events of the given aggregates, in order.
-
-        Aggregates and events are told apart by their classes, not by
-        eventsourcing's runtime-checkable Protocols (see ``save``); anything
-        else goes eventsourcing's way.
-        """
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        for obj in objs:
-            if isinstance(obj, DomainEvent):
-                processing_event.events.append(obj)
-            elif isinstance(obj, BaseAggregate):
-                processing_event.events.extend(obj.collect_events())
-                processing_event.aggregates[obj.id] = obj
-            else:
-                processing_event.collect_events(obj)
-        return processing_event
-
-    def _saved(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """What follows a save in eventsourcing: the aggregate cache, snapshots."""
-        if self.repository.cache and not self.repository.fastforward:
-            for aggregate_id, aggregate in processing_event.aggregates.items():
-                self.repository.cache.put(aggregate_id, aggregate)
-        self._take_snapshots(processing_event)
-
-    def close(self) -> None:
-        """Commit what is queued, then close the recorder and the store."""
-        if isinstance(self.recorder, AsyncRecorder):
-            self.recorder.close()
-        super().close()
-
-    # --- deciding and saving ----------------------------------------------------
-
-    def decide(self, load: Callable[[], A], decide: Callable[[A], R]) -> R:
-        """Load, decide, save; decided again on fresh state if another writer (the
-        runtime recording what the orchestrator or an agent does) appended first."""
-        conflicts = Conflicts()
-        while True:
-            aggregate = load()
-            result = decide(aggregate)
-            try:
-                self.save(aggregate)
-            except IntegrityError as conflict:
-                conflicts.retry(conflict)
-                continue
-            return result
-
-    async def decide_async(
-        self, aggregate: A, decide: Callable[[A], object]
-    ) -> tuple[A, Sequence[int]]:
-        """``decide`` on an aggregate the caller keeps (the runtime's, in memory),
-        and save it without blocking the event loop: the aggregate (reloaded if
-        another writer appended first) and the saved events' notification ids."""
-        conflicts = Conflicts()
-        while True:
-            decide(aggregate)
-            events = aggregate.collect_events()
-            if not events:
-                return aggregate, ()
-            try:
-                # The events, not the aggregate: the aggregate cache must not hold
-                # the caller's object, which goes on changing before each save.
-                return aggregate, await self.save_async(*events)
-            except IntegrityError as conflict:
-                conflicts.retry(conflict)
-                aggregate = await asyncio.to_thread(self.repository.get, aggregate.id)
 
     # --- sessions -----------------------------------------------------------
 
@@ -248,6 +89,26 @@ class Podium(Application[UUID]):
             return Spend(None, session.cost_usd)
         agents = [self.get_agent(agent_id) for agent_id in self.session_agents.of(session.id)]
         return session_spend(session, agents)
+
+    def set_session_budget(self, session_id: UUID, budget_usd: float | None, by: str) -> Spend:
+        """Set, raise, lower or remove the session's budget: what it now allows and spent."""
+        self.decide(lambda: self.get_session(session_id), lambda s: s.set_budget(budget_usd, by))
+        return self.session_spend(session_id)
+
+    def warn_session_budget(self, session_id: UUID) -> Spend:
+        """After a turn of the session: record a warning when its spend has
+        reached the next of 50, 75 and 90% of its budget; the spend."""
+
+        def warn(session: Session) -> Spend:
+            spend = self._session_spend(session)
+            session.warn_budget(spend)
+            return spend
+
+        return self.decide(lambda: self.get_session(session_id), warn)
+
+    def set_session_rules(self, session_id: UUID, rules: Mapping[Outcome, Iterable[str]]) -> None:
+        """The session's layer of permission rules, in place of what it had."""
+        self.decide(lambda: self.get_session(session_id), lambda s: s.set_permission_rules(rules))
 
     # --- agents -------------------------------------------------------------
 
@@ -313,6 +174,20 @@ class Podium(Application[UUID]):
     def delete_agent(self, session_id: UUID, name: str, reason: str = "") -> None:
         self.decide(lambda: self.find_agent(session_id, name), lambda a: a.delete(reason))
 
+    def set_agent_budget(
+        self, session_id: UUID, name: str, budget_usd: float | None, by: str
+    ) -> Agent:
+        """Set, raise, lower or remove an agent's budget; the agent after it. A
+        raised budget lets an agent its budget stopped take commands again."""
+
+        def set_budget(agent: Agent) -> Agent:
+            if agent.is_deleted:
+                raise AgentNotFound(name)
+            agent.set_budget(budget_usd, by)
+            return agent
+
+        return self.decide(lambda: self.find_agent(session_id, name), set_budget)
+
     def drop_waiting(self, agent_id: UUID, reason: str) -> None:
         """Give up the agent's waiting commands: none of them will run."""
         self.decide(lambda: self.get_agent(agent_id), lambda a: a.drop_waiting(reason))
@@ -351,16 +226,38 @@ class Podium(Application[UUID]):
         self, approval_id: UUID, allow: bool, scope: str, message: str, by: str
     ) -> Approval:
         """A person's decision; the first one stands (a second, or the loser of two
-        at once, deciding again on fresh state, raises AlreadyDecided)."""
-
-        def decide(approval: Approval) -> Approval:
+        at once, deciding again on fresh state, raises AlreadyDecided). A grant
+        for the agent or the session adds the rule it approves to that layer, in
+        the same transaction: the log keeps it, so it outlives the CLI process."""
+        conflicts = Conflicts()
+        while True:
+            approval = self.get_approval(approval_id)
             if allow:
                 approval.grant(scope, by)
             else:
                 approval.deny(message, by)
+            governed = self._grant_layer(approval) if allow else None
+            try:
+                self.save(approval, governed)
+            except IntegrityError as conflict:
+                conflicts.retry(conflict)
+                continue
             return approval
 
-        return self.decide(lambda: self.get_approval(approval_id), decide)
+    def _grant_layer(self, approval: Approval) -> Agent | Session | None:
+        """The agent or session a grant beyond this one use widens, with the rule
+        it approves added (``rule_for``: the narrowest rule covering the request)."""
+        rule = rule_for(approval.tool, approval.input)
+        by = f"approval {approval.id}"
+        if approval.scope is Scope.AGENT:
+            agent = self.get_agent(approval.agent_id)
+            agent.add_permission_rule(Outcome.ALLOW, rule, by)
+            return agent
+        if approval.scope is Scope.SESSION:
+            session = self.get_session(approval.session_id)
+            session.add_permission_rule(Outcome.ALLOW, rule, by)
+            return session
+        return None
 
     def expire_approval(self, approval_id: UUID, reason: str) -> Approval:
         """Nobody decided in time, or a restart cut the agent short (AlreadyDecided

@@ -52,6 +52,7 @@ class Approval(PodiumAggregate):
     session_id: UUID
     agent: str
     tool: str
+    input: dict[str, Any]
     status: ApprovalStatus
     scope: Scope | None
     message: str
@@ -61,6 +62,7 @@ class Approval(PodiumAggregate):
         self.session_id = payload.session_id
         self.agent = payload.agent
         self.tool = payload.tool
+        self.input = payload.input
         self.status = ApprovalStatus.PENDING
         self.scope = None
         self.message = ""

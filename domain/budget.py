@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from domain.errors import BudgetExhausted
 
+# How far into a budget its spend is worth a warning (each once per budget).
+WARNING_PERCENTS = (50, 75, 90)
+
 if TYPE_CHECKING:  # the aggregates use Spend themselves
     from domain.agent import Agent
     from domain.session import Session
@@ -38,6 +41,15 @@ class Spend(NamedTuple):
         """Refuse a command once the budget is spent."""
         if self.exhausted:
             raise BudgetExhausted(who, self.budget_usd or 0.0, self.spent_usd)
+
+    def warning_due(self, warned: int) -> int | None:
+        """The highest warning percent the spend has reached, when it is above
+        ``warned`` (the last one given under this budget) and the budget is
+        not spent yet (being spent is a BudgetExceeded of its own)."""
+        if self.budget_usd is None or self.exhausted or self.budget_usd <= 0:
+            return None
+        reached = [p for p in WARNING_PERCENTS if self.spent_usd >= self.budget_usd * p / 100]
+        return reached[-1] if reached and reached[-1] > warned else None
 
     def reason(self, whose: str) -> str:
         return f"{whose} ${self.budget_usd or 0:.2f} budget is spent"

@@ -193,6 +193,9 @@ class Permissions(msgspec.Struct, frozen=True, kw_only=True):
         return {o.value: list(self.rules(o)) for o in (Outcome.ALLOW, Outcome.ASK, Outcome.DENY)}
 
 
+NO_RULES = Permissions()
+
+
 def merge(*layers: Permissions, deny_stands: bool = True) -> Permissions:
     """Layers, least specific first, as one set: for the same rule the most
     specific layer's outcome, but a deny stands (``deny_stands``: layers of
@@ -217,6 +220,22 @@ def matching_rule(
             if rule.matches(tool, tool_input, place, every=outcome is Outcome.ALLOW):
                 return Match(outcome, rule)
     return None
+
+
+def rule_for(tool: str, tool_input: Mapping[str, Any]) -> str:
+    """The narrowest rule that approves this call again, the way Claude Code
+    words "don't ask again": a Bash command exactly, a WebFetch's domain, a
+    file tool's path (``//`` anchors an absolute one); any other tool by its name."""
+    command, url = tool_input.get("command"), tool_input.get("url")
+    path = next((tool_input[k] for k in ("file_path", "notebook_path") if k in tool_input), None)
+    if tool == "Bash" and isinstance(command, str) and command.strip():
+        return Rule.parse(f"Bash({command.strip()})").text
+    if tool == "WebFetch" and isinstance(url, str) and (host := urlsplit(url).hostname):
+        return f"WebFetch(domain:{host})"
+    if tool in EDIT_TOOLS | READ_TOOLS and isinstance(path, str) and path:
+        family = "Read" if tool in READ_TOOLS else "Edit"
+        return f"{family}({'/' + path if path.startswith('/') else path})"
+    return Rule.parse(tool).text
 
 
 def path_rules(tool: str, absolute: PurePosixPath) -> list[str]:

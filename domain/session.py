@@ -14,8 +14,15 @@ from typing import Any
 from uuid import uuid4
 
 from domain.aggregate import PodiumAggregate
+from domain.budget import Spend
 from domain.errors import EmptyText, SessionIsEnded
 from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
+from domain.governance import (
+    BudgetSetV1,
+    BudgetWarnedV1,
+    PermissionRuleAddedV1,
+    PermissionRulesSetV1,
+)
 from domain.permissions import Outcome, Permissions, Rule
 from domain.statuses import SessionStatus
 
@@ -30,6 +37,7 @@ class Session(PodiumAggregate):
     claude_session_id: str | None
     cost_usd: float  # the orchestrator's turns
     permissions: Permissions  # the session's layer of rules
+    budget_warned: int  # the last warning percent given under the budget (0: none)
 
     def __init__(self, payload: SessionStartedV1) -> None:
         self.title = payload.title
@@ -39,6 +47,7 @@ class Session(PodiumAggregate):
         self.claude_session_id = None
         self.cost_usd = 0.0
         self.permissions = Permissions()
+        self.budget_warned = 0
 
     @classmethod
     def start(cls, title: str, cwd: str, budget_usd: float | None = None) -> Session:
@@ -98,12 +107,35 @@ class Session(PodiumAggregate):
         payload = PermissionRulesSetV1(rules=Permissions.of(rules))
         self.trigger_event(PermissionRulesSet, payload=payload)
 
-    def add_permission_rule(self, outcome: Outcome, rule: str) -> None:
+    def add_permission_rule(self, outcome: Outcome, rule: str, by: str = "") -> None:
         """One rule more (what "always for this session" approves, say); the
         same rule under another outcome moves."""
         self.check_open()
-        payload = PermissionRuleAddedV1(outcome=outcome, rule=Rule.parse(rule).text)
+        payload = PermissionRuleAddedV1(outcome=outcome, rule=Rule.parse(rule).text, by=by)
         self.trigger_event(PermissionRuleAdded, payload=payload)
+
+    def set_budget(self, budget_usd: float | None, by: str) -> None:
+        """Set, raise, lower or (None) remove the session's budget: a raised one
+        lets its agents take commands again."""
+        self.check_open()
+        if budget_usd is not None:
+            check_cost(budget_usd)
+        self.trigger_event(BudgetSet, payload=BudgetSetV1(budget_usd=budget_usd, by=by))
+
+    def warn_budget(self, spend: Spend) -> None:
+        """Record a warning when the session's spend (its orchestrator's and its
+        agents') has reached the next of 50, 75 and 90% of its budget."""
+        percent = spend.warning_due(self.budget_warned)
+        if percent is None or spend.budget_usd is None:
+            return
+        payload = BudgetWarnedV1(
+            task=None,
+            scope="session",
+            percent=percent,
+            budget_usd=spend.budget_usd,
+            spent_usd=spend.spent_usd,
+        )
+        self.trigger_event(BudgetWarned, payload=payload)
 
     def interrupt(self, reason: str) -> None:
         """The orchestrator's turn was cut short (a shutdown, a crash): say why."""
@@ -155,15 +187,6 @@ class SessionTurnCompletedV1(Payload, frozen=True):
     is_error: bool = False
 
 
-class PermissionRulesSetV1(Payload, frozen=True):
-    rules: Permissions
-
-
-class PermissionRuleAddedV1(Payload, frozen=True):
-    outcome: Outcome
-    rule: str
-
-
 class ReasonV1(Payload, frozen=True):
     reason: str
 
@@ -211,6 +234,23 @@ class PermissionRuleAdded(PodiumEvent):
 
     def apply(self, session: Session) -> None:
         session.permissions = session.permissions.with_rule(self.payload.outcome, self.payload.rule)
+
+
+@dataclass(frozen=True)
+class BudgetSet(PodiumEvent):
+    payload: BudgetSetV1
+
+    def apply(self, session: Session) -> None:
+        session.budget_usd = self.payload.budget_usd
+        session.budget_warned = 0  # warned anew under the new budget
+
+
+@dataclass(frozen=True)
+class BudgetWarned(PodiumEvent):
+    payload: BudgetWarnedV1
+
+    def apply(self, session: Session) -> None:
+        session.budget_warned = self.payload.percent
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ class SystemConfig:
     allowed_domains: tuple[str, ...] = ()
     scenario: Path | None = None  # the model double's script in demo mode (None: the demo's)
     approval_timeout: float = 3600.0  # seconds before a request nobody decided on expires
+    allow_all: bool = False  # `--permissions allow-all`: no tool asks (recorded, said loudly)
 
 
 class System:

@@ -28,6 +28,7 @@ class RuntimeSettings:
     max_agents: int = 8  # agents working at once; more commands wait in a queue
     idle_seconds: float = 600.0  # an idle agent's CLI process is closed after this
     approval_timeout: float = 3600.0  # a request nobody decides on expires after this
+    allow_all: bool = False  # `podium up --permissions allow-all`: nothing asks (loudly)
     session_store: SessionStore | None = None
     worker_tools: tuple[str, ...] = DEFAULT_WORKER_TOOLS
     confinement: Confinement = field(default_factory=Confinement.here)

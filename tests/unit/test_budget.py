@@ -53,7 +53,7 @@ def test_spend_is_exhausted_at_the_budget_and_never_without_one() -> None:
 
 def test_a_turn_within_budget_completes() -> None:
     agent = working(budget_usd=1.0)
-    assert agent.finish_turn(report(0.5)) is TurnOutcome.COMPLETED
+    assert agent.finish_turn(report(0.3)) is TurnOutcome.COMPLETED
     assert agent.status is AgentStatus.IDLE
     assert kinds(agent)[-1] == "TurnCompleted"
 

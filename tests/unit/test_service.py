@@ -11,8 +11,9 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import agent as a
 from domain.agent import Agent
-from domain.application import CONFLICT_RETRIES, Conflicts, Podium
+from domain.application import Podium
 from domain.errors import AgentNotFound
+from domain.saving import CONFLICT_RETRIES, Conflicts
 from domain.statuses import AgentStatus, SessionStatus
 from domain.system_log import SystemLogged, system_log_id
 
