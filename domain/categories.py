@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain import agent as a
+from domain import approval as ap
 from domain import session as s
 from domain import system_log as system
 from domain.codec import PodiumEventType
@@ -15,7 +16,10 @@ CATEGORIES: dict[PodiumEventType, Category] = {
     a.AgentInterrupted: Category.LIFECYCLE,
     a.AgentFailed: Category.LIFECYCLE,
     a.AgentInterruptRequested: Category.LIFECYCLE,
-    a.BudgetExceeded: Category.LIFECYCLE,
+    a.BudgetExceeded: Category.BUDGET,
+    a.BudgetSet: Category.BUDGET,
+    a.BudgetWarned: Category.BUDGET,
+    a.PermissionRuleAdded: Category.PERMISSIONS,
     a.AgentDeleted: Category.LIFECYCLE,
     a.HookFired: Category.HOOK,
     a.AgentTextEmitted: Category.MESSAGE,
@@ -28,6 +32,14 @@ CATEGORIES: dict[PodiumEventType, Category] = {
     s.OrchestratorReplied: Category.CHAT,
     s.OrchestratorToolUsed: Category.TOOL,
     s.TurnCompleted: Category.RESULT,
+    s.BudgetSet: Category.BUDGET,
+    s.BudgetWarned: Category.BUDGET,
+    s.PermissionRulesSet: Category.PERMISSIONS,
+    s.PermissionRuleAdded: Category.PERMISSIONS,
+    ap.ApprovalRequested: Category.APPROVAL,
+    ap.ApprovalGranted: Category.APPROVAL,
+    ap.ApprovalDenied: Category.APPROVAL,
+    ap.ApprovalExpired: Category.APPROVAL,
     system.SystemLogged: Category.SYSTEM,
     system.SystemLogOpened: Category.SYSTEM,
 }

@@ -19,6 +19,9 @@ class Category(StrEnum):
     HOOK = "hook"
     RESULT = "result"  # a turn's usage and cost
     LIFECYCLE = "lifecycle"  # created, commanded, statuses, deletion
+    APPROVAL = "approval"  # a request for permission and its decision
+    BUDGET = "budget"  # budgets set, warned about, spent
+    PERMISSIONS = "permissions"  # rules set or added
     SYSTEM = "system"  # podium's own system log
 
 

@@ -77,8 +77,8 @@ class ReadModelQueries:
         await self.session(session_id)
         return await self.rows(
             "SELECT agent_id, name, incarnation, status, model, template, current_task, queued, "
-            "input_tokens, output_tokens, cost_usd, turns, tool_uses, created_at, "
-            "last_activity_at FROM agents WHERE session_id = %s ORDER BY created_at",
+            "input_tokens, output_tokens, cost_usd, budget_usd, budget_warned, turns, tool_uses, "
+            "created_at, last_activity_at FROM agents WHERE session_id = %s ORDER BY created_at",
             (session_id,),
         )
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from domain import agent as a
+from domain import approval as ap
+from domain import governance as g
 from domain import session as s
 from domain import system_log as sl
 from domain.events import Payload
@@ -125,6 +127,48 @@ def _hook_fired(p: a.HookFiredV1) -> str:
 @_says(a.BudgetExceededV1)
 def _budget_exceeded(p: a.BudgetExceededV1) -> str:
     return f"{p.scope} budget ${p.budget_usd:.2f} reached (spent ${p.spent_usd:.4f})"
+
+
+@_says(g.BudgetSetV1)
+def _budget_set(p: g.BudgetSetV1) -> str:
+    limit = "removed" if p.budget_usd is None else f"${p.budget_usd:.2f}"
+    return f"budget {limit} (by {p.by})"
+
+
+@_says(g.BudgetWarnedV1)
+def _budget_warned(p: g.BudgetWarnedV1) -> str:
+    return f"{p.scope} budget {p.percent}% spent (${p.spent_usd:.4f} of ${p.budget_usd:.2f})"
+
+
+@_says(g.PermissionRulesSetV1)
+def _rules_set(p: g.PermissionRulesSetV1) -> str:
+    lists = [f"{o}: {', '.join(r)}" for o, r in p.rules.settings().items() if r]
+    return shorten("permission rules set: " + ("; ".join(lists) or "none"))
+
+
+@_says(g.PermissionRuleAddedV1)
+def _rule_added(p: g.PermissionRuleAddedV1) -> str:
+    return shorten(f"permission rule added: {p.outcome} {p.rule}")
+
+
+@_says(ap.ApprovalRequestedV1)
+def _approval_requested(p: ap.ApprovalRequestedV1) -> str:
+    return shorten(f"{p.agent} asks to use {p.tool}: {_inputs(p.input)}")
+
+
+@_says(ap.ApprovalGrantedV1)
+def _approval_granted(p: ap.ApprovalGrantedV1) -> str:
+    return f"allowed ({p.scope}) by {p.by}"
+
+
+@_says(ap.ApprovalDeniedV1)
+def _approval_denied(p: ap.ApprovalDeniedV1) -> str:
+    return shorten(f"denied by {p.by}" + (f": {p.message}" if p.message else ""))
+
+
+@_says(ap.ApprovalExpiredV1)
+def _approval_expired(p: ap.ApprovalExpiredV1) -> str:
+    return shorten(f"expired: {p.reason}")
 
 
 @_says(a.AgentFailedV1)

@@ -1,5 +1,5 @@
-"""The agents read model: each agent's status, model, tokens, cost, task, and how
-many commands wait for their turn.
+"""The agents read model: each agent's status, model, tokens, cost, budget, task,
+and how many commands wait for their turn.
 
 Statuses follow the agent's one transition table (domain/statuses.py), step
 for step as the Agent aggregate follows it (``domain.agent.status_step``), so
@@ -13,6 +13,7 @@ from typing import Any
 
 from domain import agent as a
 from domain.codec import PodiumEventType
+from domain.governance import BudgetSetV1, BudgetWarnedV1
 from domain.statuses import AgentStatus, next_status
 from eventlog.reading import RecordedEvent, events_of
 from projections.projector import Projector, Tables, usd
@@ -69,6 +70,8 @@ class AgentsProjector(Projector):
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,
             "cost_usd": 0,
+            "budget_usd": None if p.budget_usd is None else usd(p.budget_usd),
+            "budget_warned": 0,
             "turns": 0,
             "tool_uses": 0,
             "claude_session_id": None,
@@ -117,6 +120,17 @@ def _turn_completed(row: Row, p: Any, at: datetime) -> None:
     row["claude_session_id"] = p.claude_session_id
 
 
+def _budget_set(row: Row, p: Any, at: datetime) -> None:
+    assert isinstance(p, BudgetSetV1)
+    row["budget_usd"] = None if p.budget_usd is None else usd(p.budget_usd)
+    row["budget_warned"] = 0
+
+
+def _budget_warned(row: Row, p: Any, at: datetime) -> None:
+    assert isinstance(p, BudgetWarnedV1)
+    row["budget_warned"] = p.percent
+
+
 def _deleted(row: Row, p: Any, at: datetime) -> None:
     row["deleted_at"] = at
 
@@ -127,5 +141,7 @@ _FOLDS: dict[PodiumEventType, Callable[[Row, Any, datetime], None]] = {
     a.ToolUseRequested: _tool_requested,
     a.TurnCompleted: _turn_completed,
     a.AgentDeleted: _deleted,
+    a.BudgetSet: _budget_set,
+    a.BudgetWarned: _budget_warned,
 }
 _STEPPING = frozenset(a.STEPS)  # the events that move the status a step

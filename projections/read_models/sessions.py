@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain import agent as a
 from domain import session as s
+from domain.governance import BudgetSetV1
 from domain.statuses import SessionStatus
 from eventlog.reading import RecordedEvent, events_of, stream_type
 from projections.projector import Projector, Tables, usd
@@ -74,6 +75,8 @@ def _fold(row: dict[str, Any], event: RecordedEvent) -> None:
             row["cost_usd"] += usd(p.cost_usd)
             if isinstance(p, s.SessionTurnCompletedV1):
                 row["claude_session_id"] = p.claude_session_id
+        case BudgetSetV1():
+            row["budget_usd"] = None if p.budget_usd is None else usd(p.budget_usd)
         case s.ReasonV1():
             if event.event_class is s.SessionInterrupted:
                 row["status"] = SessionStatus.INTERRUPTED.value

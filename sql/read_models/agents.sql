@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS agents (
     cache_creation_input_tokens bigint NOT NULL DEFAULT 0,
     cache_read_input_tokens bigint NOT NULL DEFAULT 0,
     cost_usd numeric NOT NULL DEFAULT 0,
+    budget_usd numeric,  -- none: no budget of its own
+    budget_warned integer NOT NULL DEFAULT 0,  -- the last warning percent under the budget
     turns integer NOT NULL DEFAULT 0,
     tool_uses integer NOT NULL DEFAULT 0,
     claude_session_id text,
@@ -26,3 +28,21 @@ CREATE TABLE IF NOT EXISTS agents (
 CREATE INDEX IF NOT EXISTS agents_session_name ON agents (session_id, lower(name));
 -- Tables made before agents queued their commands.
 ALTER TABLE agents ADD COLUMN IF NOT EXISTS queued integer NOT NULL DEFAULT 0;
+-- Tables made before budgets could change: the budget each agent has now,
+-- read from its events once (a rebuild's fresh tables have the columns).
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'agents'
+            AND column_name = 'budget_usd'
+    ) THEN
+        ALTER TABLE agents ADD COLUMN budget_usd numeric;
+        ALTER TABLE agents ADD COLUMN budget_warned integer NOT NULL DEFAULT 0;
+        UPDATE agents SET budget_usd = (
+            SELECT (e.payload ->> 'budget_usd')::numeric FROM events AS e
+            WHERE e.stream_id = agents.agent_id AND e.event_type = 'AgentCreated'
+        );
+    END IF;
+END
+$$;
