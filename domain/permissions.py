@@ -229,7 +229,7 @@ def rule_for(tool: str, tool_input: Mapping[str, Any]) -> str:
     command, url = tool_input.get("command"), tool_input.get("url")
     path = next((tool_input[k] for k in ("file_path", "notebook_path") if k in tool_input), None)
     if tool == "Bash" and isinstance(command, str) and command.strip():
-        return Rule.parse(f"Bash({command.strip()})").text
+        return Rule.parse(f"Bash({command})").text
     if tool == "WebFetch" and isinstance(url, str) and (host := urlsplit(url).hostname):
         return f"WebFetch(domain:{host})"
     if tool in EDIT_TOOLS | READ_TOOLS and isinstance(path, str) and path:
