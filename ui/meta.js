@@ -1,7 +1,7 @@
 // The words podium's domain defines, as GET /api/meta serves them: the
 // agents' and sessions' statuses, the events' categories, the system log's
-// levels. The UI keeps no copy of its own: the page learns them
-// (learnMeta) before it draws anything.
+// levels, the approvals' statuses, scopes and decisions. The UI keeps no
+// copy of its own: the page learns them (learnMeta) before it draws anything.
 //
 // A status is named as the domain names it (AgentStatus.WORKING). Naming one
 // the domain does not have throws, instead of comparing with `undefined`
@@ -9,9 +9,17 @@
 
 const agentStatuses = {};
 const sessionStatuses = {};
+const approvalStatuses = {};
+const scopes = {};
+const decisions = {};
 
 export const AgentStatus = strict(agentStatuses, "agent status");
 export const SessionStatus = strict(sessionStatuses, "session status");
+export const ApprovalStatus = strict(approvalStatuses, "approval status");
+/** How far a grant reaches (Scope.ONCE, Scope.AGENT, Scope.SESSION). */
+export const Scope = strict(scopes, "approval scope");
+/** What a person can decide on a request (Decision.ALLOW, Decision.DENY). */
+export const Decision = strict(decisions, "decision");
 /** Every event category, in the order the domain lists them. */
 export const CATEGORIES = [];
 /** The system log's levels, least severe first. */
@@ -23,6 +31,9 @@ export function learnMeta(meta) {
   Object.assign(sessionStatuses, meta.statuses.session);
   CATEGORIES.splice(0, CATEGORIES.length, ...meta.categories);
   LEVELS.splice(0, LEVELS.length, ...meta.levels);
+  Object.assign(approvalStatuses, meta.approvals.statuses);
+  Object.assign(scopes, meta.approvals.scopes);
+  Object.assign(decisions, meta.approvals.decisions);
 }
 
 function strict(values, what) {
