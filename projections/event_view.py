@@ -37,7 +37,7 @@ from eventlog.reading import (
     head,
     read_events,
 )
-from projections.directory import AgentDirectory
+from projections.directory import OWNED_STREAMS, AgentDirectory
 from projections.summary import summarize
 
 PAGE = 1_000
@@ -61,7 +61,8 @@ _encoder = msgspec.json.Encoder()
 
 
 def view_of(event: RecordedEvent, directory: AgentDirectory, cur: Cursor) -> EventView:
-    agent = directory.lookup(cur, event.stream_id).name if event.stream_type == "agent" else None
+    owned = event.stream_type in OWNED_STREAMS
+    agent = directory.lookup(cur, event.stream_id).name if owned else None
     return EventView(
         id=event.notification_id,
         stream_id=event.stream_id,
@@ -156,24 +157,29 @@ class LogView:
             return LogReader().after(conn, after, limit)
 
     def session_page(self, session_id: UUID, after: int, limit: int) -> tuple[list[Routed], int]:
-        """A page of one session's events (its own stream, its agents' and the system
-        log entries that name it: what its live stream carries), and the
-        notification id up to which the page is complete.
+        """A page of one session's events (its own stream, its agents', their
+        approval requests' and the system log entries that name it: what its
+        live stream carries), and the notification id up to which the page is
+        complete.
 
-        One snapshot: the agents read model as far as it has applied the log, and
-        only events up to that point, so an agent created later cannot have its
-        events skipped by a page computed before it was known.
+        One snapshot: the agents and approvals read models as far as both have
+        applied the log, and only events up to that point, so an agent or a
+        request made later cannot have its events skipped by a page computed
+        before it was known.
         """
         with self._pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             applied = conn.execute(
-                "SELECT notification_id FROM projection_tracking WHERE projection = 'agents'"
+                "SELECT min(notification_id) FROM projection_tracking "
+                "WHERE projection IN ('agents', 'approvals')"
             ).fetchone()
-            until = int(applied[0]) if applied else 0
+            until = int(applied[0]) if applied and applied[0] is not None else 0
             streams = [session_id] + [
                 row[0]
                 for row in conn.execute(
-                    "SELECT agent_id FROM agents WHERE session_id = %s", (session_id,)
+                    "SELECT agent_id FROM agents WHERE session_id = %s "
+                    "UNION ALL SELECT id FROM approvals WHERE session_id = %s",
+                    (session_id, session_id),
                 )
             ]
             with conn.cursor(binary=True) as cur:
