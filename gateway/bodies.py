@@ -9,7 +9,9 @@ oversized one is refused without being held in memory.
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Callable
 from typing import Annotated, Literal, TypeVar
 
 import msgspec
@@ -80,6 +82,31 @@ class Decision(msgspec.Struct, forbid_unknown_fields=True):
     message: Prompt = ""
 
 
+class NewBudget(msgspec.Struct, forbid_unknown_fields=True):
+    """A budget set, raised or lowered; null removes it (no limit)."""
+
+    budget_usd: Usd | None
+
+
+RuleText = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=1000,
+        description="A rule in Claude Code's syntax: Read, Edit(src/**), Bash(npm test:*), "
+        "WebFetch(domain:docs.python.org), mcp__server__tool.",
+    ),
+]
+RuleList = Annotated[list[RuleText], msgspec.Meta(max_length=500)]
+
+
+class SessionRules(msgspec.Struct, forbid_unknown_fields=True):
+    """A session's whole layer of permission rules, in place of what it had."""
+
+    allow: RuleList = []
+    ask: RuleList = []
+    deny: RuleList = []
+
+
 B = TypeVar("B", bound=msgspec.Struct)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -111,24 +138,41 @@ def _undecodable(raw: bytes, error: msgspec.DecodeError) -> Problem:
         return Problem(400, f"the body is not valid JSON: {error}")
     if found := _unstorable(loose):
         return Problem(422, f"{found[0]} contains {found[1]}, which is not Unicode text")
+    if found := _unstorable(loose, _not_finite):
+        return Problem(422, f"{found[0]} is {found[1]}: give a finite number")
     return Problem(400, f"the body is not valid JSON: {error}")
 
 
-def _unstorable(value: object, where: str = "the body") -> tuple[str, str] | None:
-    """(where, what) for the first text in a decoded body that PostgreSQL cannot hold."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return where, "a NUL character (U+0000)"
-        if _SURROGATE.search(value):
-            return where, "a lone surrogate"
+def _unstorable_text(leaf: object) -> str | None:
+    """What PostgreSQL cannot hold in this text, if anything."""
+    if not isinstance(leaf, str):
         return None
+    if "\x00" in leaf:
+        return "a NUL character (U+0000)"
+    return "a lone surrogate" if _SURROGATE.search(leaf) else None
+
+
+def _not_finite(leaf: object) -> str | None:
+    """NaN or Infinity, which only the standard library's decoder reads."""
+    if not isinstance(leaf, float) or math.isfinite(leaf):
+        return None
+    return "NaN" if math.isnan(leaf) else "Infinity" if leaf > 0 else "-Infinity"
+
+
+def _unstorable(
+    value: object, judge: Callable[[object], str | None] = _unstorable_text, where: str = "the body"
+) -> tuple[str, str] | None:
+    """(where, what) for the first value in a decoded body (field names too) that
+    ``judge`` finds wrong: by default, text PostgreSQL cannot hold."""
+    if (wrong := judge(value)) is not None:
+        return where, wrong
     if isinstance(value, dict):
         for key, item in value.items():
             inside = str(key) if where == "the body" else f"{where}.{key}"
-            if found := _unstorable(key, "a field name") or _unstorable(item, inside):
+            if found := _unstorable(key, judge, "a field name") or _unstorable(item, judge, inside):
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            if found := _unstorable(item, f"{where}[{index}]"):
+            if found := _unstorable(item, judge, f"{where}[{index}]"):
                 return found
     return None

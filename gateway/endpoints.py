@@ -16,7 +16,16 @@ from starlette.responses import Response
 from domain.approval import ApprovalStatus, Scope
 from domain.names import AGENT_NAME
 from domain.vocabulary import Category
-from gateway.bodies import Decision, NewAgent, NewCommand, NewMessage, NewSession
+from gateway.bodies import (
+    Decision,
+    NewAgent,
+    NewBudget,
+    NewCommand,
+    NewMessage,
+    NewSession,
+    SessionRules,
+)
+from gateway.governance_routes import GovernanceRoutes
 from gateway.meta import META_SCHEMA, meta
 from gateway.openapi import Endpoint, JsonSchema, Param, document, object_schema
 from gateway.params import NOTIFICATION_ID_MAX
@@ -45,6 +54,13 @@ AGENT_FILTER = {"agent": Param("query", {"type": "string", "maxLength": 64})}
 PAGE_ANSWER = object_schema(
     items={"type": "array", "items": {"type": "object"}}, next_after=NEXT_AFTER
 )
+SPEND: dict[str, JsonSchema] = {
+    "session_id": {"type": "string", "format": "uuid"},
+    "budget_usd": {"type": ["number", "null"], "minimum": 0},
+    "spent_usd": {"type": "number", "minimum": 0},
+}
+RULE_LIST: JsonSchema = {"type": "array", "items": {"type": "string"}}
+RULES = object_schema(allow=RULE_LIST, ask=RULE_LIST, deny=RULE_LIST)
 SESSION = {
     "type": "object",
     "properties": {"session_id": {"type": "string", "format": "uuid"}, "title": {"type": "string"}},
@@ -58,6 +74,8 @@ def endpoints(routes: Routes, claims: AsyncConnectionPool) -> list[Endpoint]:
 
     async def openapi(request: Request) -> Response:
         return Response(described, media_type="application/json")
+
+    governance = GovernanceRoutes(routes.app)
 
     table = [
         Endpoint(
@@ -167,6 +185,47 @@ def endpoints(routes: Routes, claims: AsyncConnectionPool) -> list[Endpoint]:
             A,
             202,
             object_schema(deleted=AGENT),
+            claims=claims,
+        ),
+        Endpoint(
+            "POST",
+            "/api/sessions/{session_id}/budget",
+            governance.set_session_budget,
+            "Set, raise, lower or (null) remove the session's budget; what it spent",
+            NewBudget,
+            S,
+            answer=object_schema(**SPEND),
+            claims=claims,
+        ),
+        Endpoint(
+            "POST",
+            "/api/sessions/{session_id}/agents/{name}/budget",
+            governance.set_agent_budget,
+            "Set, raise, lower or (null) remove an agent's budget (a raised one lets an agent "
+            "its budget stopped take commands again); what it spent",
+            NewBudget,
+            A,
+            answer=object_schema(**SPEND, agent=AGENT),
+            claims=claims,
+        ),
+        Endpoint(
+            "GET",
+            "/api/sessions/{session_id}/permissions",
+            governance.session_permissions,
+            "The session's layer of permission rules, in Claude Code's syntax",
+            None,
+            S,
+            answer=RULES,
+        ),
+        Endpoint(
+            "POST",
+            "/api/sessions/{session_id}/permissions",
+            governance.set_session_permissions,
+            "Replace the session's layer of permission rules (a malformed rule is refused, "
+            "named); the layer as recorded",
+            SessionRules,
+            S,
+            answer=RULES,
             claims=claims,
         ),
         Endpoint(

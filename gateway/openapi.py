@@ -18,7 +18,6 @@ import msgspec
 from psycopg_pool import AsyncConnectionPool
 from starlette.routing import Route
 
-from gateway.bodies import NewAgent, NewCommand, NewMessage, NewSession
 from gateway.idempotency import MAX_KEY, Handler, idempotent
 from gateway.token_auth import COOKIE, OPEN_PATHS
 
@@ -148,8 +147,9 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
 
 def document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
     """The OpenAPI document of ``endpoints``."""
+    bodies = {endpoint.body.__name__: endpoint.body for endpoint in endpoints if endpoint.body}
     _, components = msgspec.json.schema_components(
-        [NewSession, NewMessage, NewAgent, NewCommand], ref_template="#/components/schemas/{name}"
+        [bodies[name] for name in sorted(bodies)], ref_template="#/components/schemas/{name}"
     )
     components["Problem"] = object_schema(
         type={"type": "string"},
