@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,11 +28,14 @@ from claude_agent_sdk import (
     SystemMessage,
     TextBlock,
     ThinkingBlock,
+    ToolResultBlock,
     ToolUseBlock,
+    UserMessage,
     create_sdk_mcp_server,
     query,
     tool,
 )
+from claude_agent_sdk.types import PermissionResultAllow, PermissionResultDeny
 
 from runtime.model_double import (
     DEMO_SCENARIO,
@@ -619,3 +623,128 @@ def test_orchestrator_session_loads_each_management_tool_once(
         if r.tool_names == ["ToolSearch"]
     ]
     assert searches == ["select:mcp__podium__create_agent", "select:mcp__podium__command_agent"]
+
+
+# -- pages, and tools that ask: WebFetch ----------------------------------------------
+
+SITE = parse_scenario(
+    {
+        "page": [{"path": "/docs/", "body": "<h1>Docs</h1><p>Use podium up.</p>"}],
+        "rule": [{"name": "where", "step": [{"text": "The docs are at {site}/docs/."}]}],
+    }
+)
+# Claude Code asks api.anthropic.com whether a host may be fetched before
+# WebFetch fetches it; offline nobody answers, so these CLIs skip the check.
+ASKS_FOR_WEB_FETCH = json.dumps(
+    {"permissions": {"ask": ["WebFetch"]}, "skipWebFetchPreflight": True}
+)
+
+
+def test_pages_are_checked_when_loaded() -> None:
+    page = {"path": "/a", "body": "x"}
+    assert parse_scenario({"page": [page]}).pages[0].content_type.startswith("text/html")
+    with pytest.raises(ScenarioError, match=r"page 1: path must start with /"):
+        parse_scenario({"page": [{"path": "docs", "body": "x"}]})
+    with pytest.raises(ScenarioError, match=r"page 2: a second page at '/a'"):
+        parse_scenario({"page": [page, page]})
+    with pytest.raises(ScenarioError, match=r"page\[0\]"):
+        parse_scenario({"page": [{"path": "/a", "body": "x", "title": "typo"}]})
+
+
+def test_the_site_serves_the_pages_over_https_with_its_own_certificate(tmp_path: Path) -> None:
+    with ModelDouble(SITE) as double:
+        assert double.site_url is not None and double.certificate is not None
+        assert double.site_url.startswith("https://127.0.0.1:")
+        trusted = ssl.create_default_context(cafile=double.certificate)
+        page = httpx.get(f"{double.site_url}/docs/", verify=trusted)
+        assert page.status_code == 200 and "Use podium up." in page.text
+        assert page.headers["content-type"].startswith("text/html")
+        missing = httpx.get(f"{double.site_url}/nope", verify=trusted)
+        assert missing.status_code == 404
+        served = [(r.path, r.status) for r in double.page_requests]
+        assert served == [("/docs/", 200), ("/nope", 404)]
+        with pytest.raises(httpx.ConnectError):  # not a certificate anyone else trusts
+            httpx.get(f"{double.site_url}/docs/")
+        assert _post(double, _request("where?")).json()["content"][0]["text"] == (
+            f"The docs are at {double.site_url}/docs/."
+        )
+        assert cli_env(double, tmp_path)["NODE_EXTRA_CA_CERTS"] == str(double.certificate)
+        certificate = double.certificate
+    assert not certificate.exists()  # its folder (and key) went with the double
+
+
+def test_a_double_without_pages_has_no_site(greeter: ModelDouble, tmp_path: Path) -> None:
+    assert greeter.site_url is None and greeter.certificate is None
+    assert "NODE_EXTRA_CA_CERTS" not in cli_env(greeter, tmp_path)
+
+
+def _scout(double: ModelDouble, tmp_path: Path, decide: Any) -> ClaudeAgentOptions:
+    """A CLI set up like the scout template: WebFetch offered, asked about."""
+    return _options(
+        double,
+        tmp_path,
+        model="claude-haiku-4-5",
+        tools=["Read", "Glob", "Grep", "Bash", "WebFetch"],
+        allowed_tools=["Read", "Glob", "Grep", "Bash"],
+        permission_mode="default",
+        settings=ASKS_FOR_WEB_FETCH,
+        setting_sources=[],
+        can_use_tool=decide,
+    )
+
+
+def _scout_turn(options: ClaudeAgentOptions) -> list[Message]:
+    async def turn() -> list[Message]:
+        async with ClaudeSDKClient(options) as client:
+            await client.query("read the documentation, then find the files for: a greeting")
+            return [message async for message in client.receive_response()]
+
+    return asyncio.run(turn())
+
+
+def _tool_results(messages: list[Message]) -> list[Any]:
+    return [
+        block
+        for message in messages
+        if isinstance(message, UserMessage) and isinstance(message.content, list)
+        for block in message.content
+        if isinstance(block, ToolResultBlock)
+    ]
+
+
+def test_an_allowed_web_fetch_reads_the_doubles_page(demo: ModelDouble, tmp_path: Path) -> None:
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    async def allow(tool: str, tool_input: dict[str, Any], _: Any) -> PermissionResultAllow:
+        asked.append((tool, tool_input))
+        return PermissionResultAllow()
+
+    messages = _scout_turn(_scout(demo, tmp_path, allow))
+    ((tool, tool_input),) = asked
+    assert tool == "WebFetch" and tool_input["url"] == f"{demo.site_url}/docs/"
+    assert [r.path for r in demo.page_requests] == ["/docs/"]  # the CLI fetched it itself
+    # ...then asked the double what the page says, and the scout read the answer.
+    rules = [r.rule for r in demo.message_requests]
+    assert rules == [
+        "scout-reads-the-documentation",
+        "web-fetch-reads-a-page",
+        "scout-read-the-documentation",
+    ]
+    (result,) = _tool_results(messages)
+    assert not result.is_error and "The page says: podium demo documentation" in result.content
+    said = "".join(block.text for block in _blocks(messages, TextBlock))
+    assert "I read the documentation first. The page says:" in said
+    assert not _result(messages).is_error
+
+
+def test_a_denied_web_fetch_gives_the_scout_the_message(demo: ModelDouble, tmp_path: Path) -> None:
+    async def deny(tool: str, tool_input: dict[str, Any], _: Any) -> PermissionResultDeny:
+        return PermissionResultDeny(message="not today: work from the code")
+
+    messages = _scout_turn(_scout(demo, tmp_path, deny))
+    assert demo.page_requests == []  # nothing was fetched
+    (result,) = _tool_results(messages)
+    assert result.is_error and result.content == "not today: work from the code"
+    said = "".join(block.text for block in _blocks(messages, TextBlock))
+    assert 'I could not read the documentation ("not today: work from the code")' in said
+    assert not _result(messages).is_error

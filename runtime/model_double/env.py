@@ -9,7 +9,7 @@ proxies for 127.0.0.1).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 # Variables that, inherited from the parent, would make the CLI use another
 # provider, another credential, or another model than the one asked for.
@@ -28,6 +28,14 @@ _NEUTRALISED = (
 class HasBaseUrl(Protocol):
     @property
     def base_url(self) -> str: ...
+
+
+@runtime_checkable
+class ServesPages(Protocol):
+    """A double whose HTTPS site WebFetch reaches (its certificate, or None)."""
+
+    @property
+    def certificate(self) -> Path | None: ...
 
 
 def cli_env(
@@ -64,6 +72,8 @@ def cli_env(
             "no_proxy": "127.0.0.1,localhost",
         }
     )
+    if isinstance(double, ServesPages) and double.certificate is not None:
+        env["NODE_EXTRA_CA_CERTS"] = str(double.certificate)  # WebFetch trusts the double's site
     if not tool_search:
         env["ENABLE_TOOL_SEARCH"] = "false"
     if max_retries is not None:

@@ -52,6 +52,7 @@ class Responder:
 
     def __init__(self, scenario: LoadedScenario) -> None:
         self.scenario = scenario
+        self.site_url = ""  # the double's HTTPS site, once it serves the scenario's pages
         self._errors_given: Counter[tuple[str, ...]] = Counter()
 
     def reply(self, convo: Conversation) -> Reply | ApiError:
@@ -60,6 +61,7 @@ class Responder:
             "result": convo.tool_result or "",
             "cwd": convo.cwd,
             "model": convo.model,
+            "site": self.site_url,
         }
         choice = self._choose(convo, builtins)
         if choice is None:

@@ -101,11 +101,20 @@ class ScenarioInfo(msgspec.Struct, forbid_unknown_fields=True):
     finished: str = "Done."
 
 
+class Page(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A `[[page]]`: what the double's HTTPS site serves at `path` (for WebFetch)."""
+
+    path: str
+    body: str
+    content_type: str = "text/html; charset=utf-8"
+
+
 class ScenarioFile(msgspec.Struct, forbid_unknown_fields=True):
-    """A whole scenario file: `[scenario]` and the `[[rule]]`s in priority order."""
+    """A whole scenario file: `[scenario]`, the `[[rule]]`s in priority order, the `[[page]]`s."""
 
     scenario: ScenarioInfo = msgspec.field(default_factory=ScenarioInfo)
     rule: list[Rule] = msgspec.field(default_factory=list)
+    page: list[Page] = msgspec.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,7 @@ class LoadedScenario:
     info: ScenarioInfo
     rules: tuple[CompiledRule, ...]
     source: str
+    pages: tuple[Page, ...] = ()
 
 
 def load_scenario(path: Path | str) -> LoadedScenario:
@@ -146,7 +156,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> LoadedSc
         label = f"{source}: rule {index + 1} ({rule.name!r})"
         compiled.append(CompiledRule(rule, _compile(rule, label)))
         _check_steps(rule, label)
-    return LoadedScenario(scenario.scenario, tuple(compiled), source)
+    _check_pages(scenario.page, source)
+    return LoadedScenario(scenario.scenario, tuple(compiled), source, tuple(scenario.page))
 
 
 def _where(data: dict[str, Any], message: str) -> str:
@@ -166,6 +177,16 @@ def _compile(rule: Rule, label: str) -> re.Pattern[str]:
         return re.compile(rule.match, re.IGNORECASE | re.DOTALL)
     except re.error as exc:
         raise ScenarioError(f"{label}: bad match pattern {rule.match!r}: {exc}") from exc
+
+
+def _check_pages(pages: list[Page], source: str) -> None:
+    seen: set[str] = set()
+    for number, page in enumerate(pages, start=1):
+        if not page.path.startswith("/"):
+            raise ScenarioError(f"{source}: page {number}: path must start with /: {page.path!r}")
+        if page.path in seen:
+            raise ScenarioError(f"{source}: page {number}: a second page at {page.path!r}")
+        seen.add(page.path)
 
 
 def _check_steps(rule: Rule, label: str) -> None:

@@ -3,7 +3,8 @@
 `await double.start()` serves from the running event loop (what podium does
 in demo mode); `with ModelDouble(...) as double:` serves from a background
 thread of its own (what synchronous tests do). Either way the socket is bound
-before serving starts, so `base_url` is known and final at once.
+before serving starts, so `base_url` is known and final at once. A scenario
+with pages also gets its HTTPS site (site.py) on a port of its own.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from pathlib import Path
 from types import TracebackType
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from runtime.model_double.app import DoubleState, ReceivedRequest, build_app
 from runtime.model_double.errors import ApiError
 from runtime.model_double.respond import Responder
 from runtime.model_double.scenario import LoadedScenario, load_scenario
+from runtime.model_double.site import Certificate, build_site
 
 DEMO_SCENARIO = Path(__file__).with_name("demo.toml")
 
@@ -69,17 +72,33 @@ class ModelDouble:
         self.scenario = scenario
         self._state = DoubleState(Responder(scenario), requests=deque(maxlen=keep_requests))
         self._host, self._port = host, port
-        self._server: EmbeddedServer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._servers: list[tuple[EmbeddedServer, asyncio.Task[None]]] = []
+        self._certificate: Certificate | None = None
+        self._page_requests: deque[ReceivedRequest] = deque(maxlen=keep_requests)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def base_url(self) -> str:
         """`http://127.0.0.1:PORT`, for ANTHROPIC_BASE_URL."""
-        if self._server is None:
+        if not self._servers:
             raise RuntimeError("the model double is not started")
         return f"http://{self._host}:{self._port}"
+
+    @property
+    def site_url(self) -> str | None:
+        """`https://127.0.0.1:PORT`, where the scenario's pages are (None: it has none)."""
+        return self._state.responder.site_url or None
+
+    @property
+    def certificate(self) -> Path | None:
+        """The site's certificate (PEM), for the CLI to trust; None without pages."""
+        return None if self._certificate is None else self._certificate.cert_file
+
+    @property
+    def page_requests(self) -> list[ReceivedRequest]:
+        """The requests the site received, in order (what WebFetch fetched)."""
+        return list(self._page_requests)
 
     @property
     def requests(self) -> list[ReceivedRequest]:
@@ -112,37 +131,60 @@ class ModelDouble:
     # -- serving from the running event loop ------------------------------------------
 
     async def start(self) -> None:
-        """Bind the socket and serve from the running loop until `stop()`."""
-        if self._server is not None:
+        """Bind the sockets and serve from the running loop until `stop()`: the API,
+        and the scenario's pages over HTTPS if it has any."""
+        if self._servers:
             raise RuntimeError("the model double is already started")
+        self._port = await self._serve(build_app(self._state), self._port)
+        pages = self.scenario.pages
+        if pages:
+            self._certificate = certificate = Certificate(self._host)
+            site = build_site(pages, self._page_requests)
+            port = await self._serve(site, 0, certificate)
+            self._state.responder.site_url = f"https://{self._host}:{port}"
+
+    async def _serve(self, app: ASGIApp, port: int, tls: Certificate | None = None) -> int:
+        """Serve ``app`` on ``port`` (0: any free one) of the double's host; the port."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
-        self._port = sock.getsockname()[1]
+        sock.bind((self._host, port))
         config = uvicorn.Config(
-            build_app(self._state),
+            app,
             log_level="warning",
             lifespan="off",
             timeout_graceful_shutdown=1,
             access_log=False,
+            ssl_certfile=None if tls is None else str(tls.cert_file),
+            ssl_keyfile=None if tls is None else str(tls.key_file),
         )
-        self._server = server = EmbeddedServer(config)
-        self._task = asyncio.create_task(server.serve(sockets=[sock]), name="model-double")
+        server = EmbeddedServer(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]), name="model-double")
+        self._servers.append((server, task))
         while not server.started:
-            if self._task.done():
-                await self._task  # raises what went wrong
+            if task.done():
+                await task  # raises what went wrong
                 raise RuntimeError("the model double stopped while starting")
             await asyncio.sleep(0.01)
+        return int(sock.getsockname()[1])
+
+    def _ask_to_exit(self) -> None:
+        for server, _ in self._servers:
+            server.should_exit = server.force_exit = True
+            server.cut_open_streams()
+
+    def _forget(self) -> None:
+        self._servers = []
+        if self._certificate is not None:
+            self._certificate.remove()
+            self._certificate = None
 
     async def stop(self) -> None:
         """Stop serving; open streams are cut rather than waited for."""
-        server, task = self._server, self._task
-        if server is None or task is None:
+        if not self._servers:
             return
-        server.should_exit = server.force_exit = True
-        server.cut_open_streams()
-        await task
-        self._server = self._task = None
+        self._ask_to_exit()
+        await asyncio.gather(*(task for _, task in self._servers))
+        self._forget()
 
     async def __aenter__(self) -> ModelDouble:
         await self.start()
@@ -171,8 +213,7 @@ class ModelDouble:
                 raise
             finally:
                 started.set()
-            assert self._task is not None
-            await self._task
+            await asyncio.gather(*(task for _, task in self._servers))
 
         def run() -> None:
             with contextlib.suppress(BaseException):
@@ -191,15 +232,10 @@ class ModelDouble:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        loop, thread, server = self._loop, self._thread, self._server
-        if loop is None or thread is None or server is None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not self._servers:
             return
-
-        def ask_to_exit() -> None:
-            server.should_exit = server.force_exit = True
-            server.cut_open_streams()
-
-        loop.call_soon_threadsafe(ask_to_exit)
+        loop.call_soon_threadsafe(self._ask_to_exit)
         thread.join(timeout=10)
-        self._server = self._task = None
+        self._forget()
         self._thread = self._loop = None
