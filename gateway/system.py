@@ -24,7 +24,7 @@ from projections.runner import ProjectionRunner
 from projections.schema import migrate
 from runtime.deltas import DeltaSink
 from runtime.model_double import ModelDouble, cli_env
-from runtime.runtime import Runtime
+from runtime.runtime import ALLOW_ALL_NOTICE, Runtime
 from runtime.sandbox import Confinement, private_loopback
 from runtime.session_store import PostgresSessionStore
 from runtime.settings import RuntimeSettings
@@ -90,9 +90,10 @@ class System:
             env["NO_PROXY"] = env["no_proxy"] = f"{host},{env['NO_PROXY']}"
             allowed_domains.append(host)
         confinement = Confinement.here(data_dir=config.data_dir, allowed_domains=allowed_domains)
-        if confinement.notice is not None:
-            print(confinement.notice, file=sys.stderr, flush=True)
-            logger.warning(confinement.notice)
+        for notice in (confinement.notice, ALLOW_ALL_NOTICE if config.allow_all else None):
+            if notice is not None:
+                print(notice, file=sys.stderr, flush=True)
+                logger.warning(notice)
 
         self.app = open_podium(self.conninfo)
         stack.callback(self.app.close)
@@ -116,6 +117,7 @@ class System:
             max_agents=config.max_agents,
             idle_seconds=config.idle_seconds,
             approval_timeout=config.approval_timeout,
+            allow_all=config.allow_all,
             session_store=self.transcripts,
             confinement=confinement,
         )

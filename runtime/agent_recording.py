@@ -4,8 +4,8 @@ Messages from the SDK (text, thinking, the turn's result) and Claude Code's
 hooks (every tool call before and after it runs, and the rest) become domain
 events through the agent's journal. File tools also produce a FileChanged
 event with a unified diff of the file before and after. A tool Claude Code
-asks about becomes an approval request (domain/approval.py), which waits
-for a person's decision by following the log.
+asks about is answered by podium's rules as the log holds them, or becomes
+an approval request that waits for a person's decision (runtime/approvals.py).
 """
 
 from __future__ import annotations
@@ -26,24 +26,33 @@ from claude_agent_sdk import (
     Message,
     PermissionResultAllow,
     PermissionResultDeny,
-    PermissionUpdate,
     ResultMessage,
     StreamEvent,
     TextBlock,
     ThinkingBlock,
     ToolPermissionContext,
 )
-from claude_agent_sdk.types import HookEvent, HookInput, HookJSONOutput, PermissionRuleValue
+from claude_agent_sdk.types import HookEvent, HookInput, HookJSONOutput
 
 from domain.agent import Agent
-from domain.application import Podium
-from domain.approval import Approval, ApprovalStatus, Scope
+from domain.approval import Approval
 from domain.errors import AlreadyDecided
+from domain.permissions import Outcome, Permissions
 from domain.statuses import IN_TURN, AgentStep, next_status
-from eventlog.following import listening
+from runtime.approvals import (
+    NO_RULE,
+    Decisions,
+    PermissionResult,
+    agent_layers,
+    permission_result,
+    place_of,
+    refusal,
+    ruling,
+)
 from runtime.confinement import is_inside, target_path
 from runtime.deltas import DeltaSink, text_delta
 from runtime.journal import Journal
+from runtime.settings import RuntimeSettings
 from runtime.turns import TurnCosts, turn_report
 
 OTHER_HOOKS: tuple[HookEvent, ...] = (
@@ -76,58 +85,6 @@ def unified_diff(path: str, before: str | None, after: str | None) -> str:
     return diff if len(diff) <= MAX_DIFF else diff[:MAX_DIFF] + "\n… (diff truncated)\n"
 
 
-class Decisions:
-    """Waits for the decisions on approval requests, by following the log: a
-    decision made through any gateway (any process) reaches the runtime that
-    asked. Requests nobody decides on within ``timeout`` seconds expire."""
-
-    def __init__(self, app: Podium, conninfo: str, timeout: float) -> None:
-        self.app = app
-        self.conninfo = conninfo
-        self.timeout = timeout
-        self.waited_for: set[UUID] = set()  # requests an agent of this runtime waits on
-
-    async def wait(self, approval_id: UUID) -> Approval:
-        """The request as decided, or as expired once its time is up."""
-        self.waited_for.add(approval_id)
-        try:
-            deadline = asyncio.get_running_loop().time() + self.timeout
-            async with listening(self.conninfo, "podium approval wait") as appends:
-                while True:
-                    approval = await asyncio.to_thread(self.app.get_approval, approval_id)
-                    if approval.is_decided:
-                        return approval
-                    if asyncio.get_running_loop().time() >= deadline:
-                        reason = f"nobody decided within {self.timeout:g} seconds"
-                        try:
-                            return await asyncio.to_thread(
-                                self.app.expire_approval, approval_id, reason
-                            )
-                        except AlreadyDecided:  # a decision came first: it stands
-                            continue
-                    await appends.wait()  # an append, or a second: look again
-        finally:
-            self.waited_for.discard(approval_id)
-
-
-def permission_result(
-    approval: Approval, tool: str
-) -> PermissionResultAllow | PermissionResultDeny:
-    """What Claude Code is told of a decided request. A grant beyond this one use
-    goes back as the SDK's permission update, so the CLI asks no more for the tool."""
-    if approval.status is ApprovalStatus.GRANTED:
-        if approval.scope is Scope.ONCE:
-            return PermissionResultAllow()
-        rule = PermissionRuleValue(tool_name=tool)
-        update = PermissionUpdate(
-            type="addRules", rules=[rule], behavior="allow", destination="session"
-        )
-        return PermissionResultAllow(updated_permissions=[update])
-    if approval.status is ApprovalStatus.DENIED:
-        return PermissionResultDeny(message=approval.message or f"{tool} was denied")
-    return PermissionResultDeny(message=f"{tool} was not approved: {approval.message}")
-
-
 class AgentRecording:
     """Records one agent's Claude Code session; its hooks go into the SDK options."""
 
@@ -137,10 +94,13 @@ class AgentRecording:
         cwd: Path,
         live: DeltaSink,
         on_turn_completed: Callable[[Agent], Awaitable[None]],
+        *,
         decisions: Decisions,
+        settings: RuntimeSettings,
     ) -> None:
         self.journal = journal
         self.decisions = decisions
+        self.settings = settings  # podium's defaults, and whether anything asks at all
         self.asking: set[UUID] = set()  # this agent's requests waiting for a decision
         self.on_turn_completed = on_turn_completed  # the session's budget is the runtime's
         self.cwd = cwd.resolve()
@@ -168,17 +128,9 @@ class AgentRecording:
         tool_input: dict[str, Any] = dict(raw_input) if isinstance(raw_input, dict) else {}
         use_id = tool_use_id or str(data.get("tool_use_id", ""))
         await self.journal.write(lambda a: a.request_tool_use(use_id, tool, tool_input))
+        # Whether the tool may run is the rules' (a file outside the agent's
+        # directory asks: can_use_tool); here the file is kept for its diff.
         path = target_path(tool, tool_input, self.cwd)
-        if path is not None and not is_inside(path, self.cwd):
-            reason = f"{path} is outside the agent's working directory {self.cwd}"
-            await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, reason, True))
-            return {
-                "hookSpecificOutput": {
-                    "hookEventName": "PreToolUse",
-                    "permissionDecision": "deny",
-                    "permissionDecisionReason": reason,
-                }
-            }
         if path is not None:
             self._before[use_id] = (path, _read(path))
         return {}
@@ -208,7 +160,7 @@ class AgentRecording:
         new = _read(path)
         if new == old:
             return
-        shown = str(path.relative_to(self.cwd))
+        shown = str(path.relative_to(self.cwd) if is_inside(path, self.cwd) else path)
         change = "created" if old is None else "deleted" if new is None else "modified"
         diff = unified_diff(shown, old, new)
         await self.journal.write(lambda a: a.record_file_change(shown, change, diff))
@@ -227,12 +179,18 @@ class AgentRecording:
 
     async def can_use_tool(
         self, tool: str, tool_input: dict[str, Any], context: ToolPermissionContext
-    ) -> PermissionResultAllow | PermissionResultDeny:
-        """Claude Code asks before a tool the agent is not pre-approved for: the
-        request is recorded, the agent awaits approval (others carry on), and
-        the decision, whoever makes it, is the answer."""
-        agent = self.journal.aggregate
+    ) -> PermissionResult:
+        """Claude Code asks before a tool its settings do not allow. podium's
+        rules, as the log holds them now, answer first; what they leave to a
+        person is recorded as a request, the agent awaits approval (others
+        carry on), and the decision, whoever makes it, is the answer."""
         use_id = context.tool_use_id or uuid4().hex
+        found = ruling(await self._layers(), tool, tool_input, place_of(self.cwd))
+        if found is not None and found.outcome is Outcome.DENY:
+            return await self._refused(use_id, tool, refusal(tool, found.rule))
+        if self.settings.allow_all or (found is not None and found.outcome is Outcome.ALLOW):
+            return PermissionResultAllow()
+        agent = self.journal.aggregate
         request = Approval.request(
             agent_id=agent.id,
             session_id=agent.session_id,
@@ -241,6 +199,7 @@ class AgentRecording:
             tool=tool,
             tool_use_id=use_id,
             tool_input=tool_input,
+            rule=NO_RULE if found is None else found.rule.text,
         )
         approval = await asyncio.to_thread(self.journal.app.request_approval, request)
         self.asking.add(approval.id)
@@ -252,9 +211,27 @@ class AgentRecording:
         if not self.asking:
             await self._step(AgentStep.ANSWERED, f"{tool} was {decided.status}")
         result = permission_result(decided, tool)
-        if isinstance(result, PermissionResultDeny):  # no hook says so: the tool use ends here
-            said = result.message
-            await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, said, True))
+        if isinstance(result, PermissionResultDeny):
+            return await self._refused(use_id, tool, result)
+        return result
+
+    async def _layers(self) -> tuple[Permissions, ...]:
+        """podium's layers of rules for the agent, least specific first, as the
+        log holds them now (a grant made since the CLI started is among them)."""
+        app, agent = self.journal.app, self.journal.aggregate
+        last = await asyncio.to_thread(app.recorder.select_events, agent.id, desc=True, limit=1)
+        if last:
+            await self.journal.catch_up(last[0].originator_version)
+        agent = self.journal.aggregate
+        session = await asyncio.to_thread(app.get_session, agent.session_id)
+        return (self.settings.confinement.defaults(), *agent_layers(session, agent))
+
+    async def _refused(
+        self, use_id: str, tool: str, result: PermissionResultDeny
+    ) -> PermissionResultDeny:
+        """No hook says so: the refused tool use ends here."""
+        said = result.message
+        await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, said, True))
         return result
 
     async def give_up(self, reason: str) -> None:

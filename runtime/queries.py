@@ -56,6 +56,14 @@ class OrchestratorReads:
         )
         return rows[0] if rows else None
 
+    async def pending_approvals(self, session_id: UUID) -> list[Row]:
+        """The session's requests nobody has decided yet, oldest first."""
+        return await self._rows(
+            "SELECT id, agent, tool, input FROM approvals "
+            "WHERE session_id = %s AND status = 'pending' ORDER BY notification_id",
+            (session_id,),
+        )
+
     async def task_log(
         self, agent_id: UUID, task: str | None, limit: int, offset: int
     ) -> list[Row]:

@@ -34,7 +34,7 @@ from domain.statuses import BUSY, IN_TURN
 from domain.vocabulary import Level
 from eventlog.following import keep_following, listening
 from eventlog.pool_checks import sweep_dead_async_connections
-from runtime.agent_recording import Decisions
+from runtime.approvals import Decisions
 from runtime.claims import CommandClaims
 from runtime.confinement import check_directory
 from runtime.deltas import DeltaSink, DroppedDeltas
@@ -48,6 +48,10 @@ logger = logging.getLogger(__name__)
 RESTART_REASON = "podium restarted while the agent was working"
 ANSWER_CUT_REASON = "podium restarted while the orchestrator was answering"
 APPROVAL_CUT_REASON = "podium restarted while the agent waited for this decision"
+ALLOW_ALL_NOTICE = (
+    "podium: WARNING: --permissions allow-all: agents use every tool without asking anyone "
+    "(only the deny rules for secrets and the sandbox still hold)"
+)
 STANDBY_POLL_SECONDS = 2.0  # how soon a standing-by runtime notices the leader is gone
 # A command's stream, its version and its payload.
 Handler = Callable[[UUID, int, Payload], Awaitable[None]]
@@ -87,6 +91,11 @@ class Runtime:
     async def start(self) -> None:
         await self.pool.open()
         await asyncio.to_thread(self.claims.ensure_position)
+        if self.settings.allow_all:  # recorded: who looks at the log sees nothing was asked
+            context = {"permissions": "allow-all"}
+            await asyncio.to_thread(
+                self.app.write_system_log, Level.WARNING, ALLOW_ALL_NOTICE, context
+            )
         self._loops = [
             asyncio.create_task(self._follow_log(), name="runtime: follow the log"),
             asyncio.create_task(self._hibernate_idle(), name="runtime: hibernate idle agents"),
@@ -252,9 +261,10 @@ class Runtime:
         return check_directory(Path(session.cwd), self.settings.cwd)
 
     async def _enforce_session_budget(self, agent: a.Agent) -> None:
-        """When a session's spend reaches its budget, stop its busy agents (each
-        records why and drops what waits: Agent.stop_for_session)."""
-        spend = await asyncio.to_thread(self.app.session_spend, agent.session_id)
+        """After a turn: warn at 50, 75 and 90% of the session's budget (recorded);
+        when its spend reaches the budget, stop its busy agents (each records
+        why and drops what waits: Agent.stop_for_session)."""
+        spend = await asyncio.to_thread(self.app.warn_session_budget, agent.session_id)
         if not spend.exhausted:
             return
         for worker in list(self.workers.values()):

@@ -12,7 +12,9 @@ Glob out of podium's data folder and the user's credentials, and the sandbox
 applies the same rules to what Bash reads.
 
 Where the sandbox cannot run, Bash is not pre-approved: Claude Code asks
-``can_use_tool``, which records the request and refuses it.
+``can_use_tool``, which records an approval request (runtime/approvals.py).
+File tools are never pre-approved as a whole: inside the agent's directory
+the rules and the permission mode allow them; outside, Claude Code asks.
 
 The SDK starts the CLI with podium's own environment overlaid by
 ``ClaudeAgentOptions.env``, and cannot remove a variable from it, so each
@@ -33,7 +35,15 @@ from typing import Any, cast
 
 from claude_agent_sdk.types import SandboxSettings
 
-from domain.permissions import Permissions, Rule, defaults, merge, path_rules
+from domain.permissions import (
+    EDIT_TOOLS,
+    READ_TOOLS,
+    Permissions,
+    Rule,
+    defaults,
+    merge,
+    path_rules,
+)
 
 INSTALL_COMMAND = "apt-get install bubblewrap socat"
 LINUX_PROGRAMS = ("bwrap", "socat")  # what Claude Code's sandbox runs on Linux
@@ -58,6 +68,7 @@ SYSTEM_SECRETS = ("/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssl/priva
 # PostgreSQL listen: the model double gets one of its own, so allowing its
 # address does not open those (the sandbox's proxy filters by host, not port).
 PRIVATE_LOOPBACK = "127.0.0.2"
+FILE_TOOLS = READ_TOOLS | EDIT_TOOLS
 
 
 def missing_programs(path: str | None = None) -> list[str]:
@@ -170,18 +181,24 @@ class Confinement:
         asked about without it; the secret paths denied."""
         return defaults(sandboxed=self.sandboxed, secrets=map(absolute, self.denied_paths))
 
-    def settings(self, *layers: Permissions) -> str:
+    def settings(self, *layers: Permissions, asking: bool = True) -> str:
         """The CLI's flag settings (the SDK adds the sandbox's): podium's rules
         merged with ``layers`` (the session's, the template's, the agent's, least
         specific first). Unsandboxed, every command is asked about, even those
         Claude Code would take as harmless (echo, ls, a redirect into the
-        directory)."""
-        return json.dumps({"permissions": merge(self.defaults(), *layers).settings()})
+        directory). Not ``asking`` (``--permissions allow-all``): the ask rules
+        go, the deny rules (the secrets) stay."""
+        merged = merge(self.defaults(), *layers)
+        if not asking:
+            merged = Permissions(allow=merged.allow, deny=merged.deny)
+        return json.dumps({"permissions": merged.settings()})
 
     def pre_approved(self, tools: Iterable[str]) -> list[str]:
         """The tools an agent may use without asking: all but those podium's
         rules ask about as a whole (Bash outside the sandbox, the network tools,
         which reach the network from the CLI, outside the sandbox; a template
-        from the workspace may list them)."""
+        from the workspace may list them), and the file tools, which the rules
+        and the permission mode allow inside the agent's directory only (a
+        whole-tool approval would let them anywhere: outside, Claude Code asks)."""
         asked = {rule.tool for rule in map(Rule.parse, self.defaults().ask) if not rule.specifier}
-        return [t for t in tools if t not in asked]
+        return [t for t in tools if t not in asked and t not in FILE_TOOLS]

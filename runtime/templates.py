@@ -1,7 +1,9 @@
 """Agent templates and orchestrator workflows, as Claude Code keeps them.
 
 Templates are `.claude/agents/*.md` files: front matter (name, description,
-model, tools) and a body that is the agent's system prompt. Workflows are
+model, tools; and podium's own ``permissions-allow``, ``permissions-ask``,
+``permissions-deny``: the template's layer of permission rules) and a body
+that is the agent's system prompt. Workflows are
 `.claude/commands/*.md` files whose body is a prompt with `$ARGUMENTS`; a
 message to the orchestrator starting with `/name` runs the workflow. Both
 are looked up in the session's directory first, then in the set shipped
@@ -14,11 +16,14 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from domain.agent_rules import AgentSetup, AgentTemplate
 from domain.errors import DomainError
+from domain.permissions import NO_RULES, Outcome, Permissions
 
 SHIPPED = resources.files("runtime") / "claude"
+RULE_KEY = "permissions-"  # front matter keys of a template's rules: permissions-allow, ...
 
 
 class UnknownTemplate(DomainError):
@@ -68,32 +73,75 @@ def _markdown_files(folder: str, cwd: Path) -> dict[str, Traversable | Path]:
     return found
 
 
-def agent_templates(cwd: Path) -> dict[str, AgentTemplate]:
+class Template(NamedTuple):
+    """A template file: the kind of agent it makes, and the rules it gives the
+    agent (its layer of permission rules, recorded when the agent is made)."""
+
+    kind: AgentTemplate
+    permissions: Permissions
+
+
+class Setup(NamedTuple):
+    """What an agent is created with: what was asked, completed by its template
+    (``AgentSetup``), and the template's rules."""
+
+    agent: AgentSetup
+    template_permissions: Permissions = NO_RULES
+
+    def options(self) -> dict[str, Any]:
+        """As ``Agent.create`` (and ``Podium.create_agent``) take them."""
+        return {**self.agent.options(), "template_permissions": self.template_permissions}
+
+
+def split_rules(text: str) -> list[str]:
+    """Comma-separated rules; a comma inside a rule's parentheses is its own."""
+    rules, depth, current = [], 0, ""
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth <= 0:
+            rules.append(current)
+            current = ""
+        else:
+            current += char
+    rules.append(current)
+    return [rule.strip() for rule in rules if rule.strip()]
+
+
+def template_permissions(fields: dict[str, str]) -> Permissions:
+    """The rules of a template's front matter: ``permissions-allow``,
+    ``permissions-ask`` and ``permissions-deny``, each a comma-separated list
+    (``permissions-allow: Bash(npm test:*), Read``). Claude Code's agent files
+    have no such keys; a malformed rule is refused (MalformedRule)."""
+    return Permissions.of({o: split_rules(fields.get(f"{RULE_KEY}{o.value}", "")) for o in Outcome})
+
+
+def agent_templates(cwd: Path) -> dict[str, Template]:
     templates = {}
     for stem, file in _markdown_files("agents", cwd).items():
         fields, body = split_front_matter(file.read_text(encoding="utf-8"))
         name = fields.get("name") or stem
         tools = tuple(t.strip() for t in fields.get("tools", "").split(",") if t.strip())
-        templates[name] = AgentTemplate(
+        kind = AgentTemplate(
             name, fields.get("description", ""), fields.get("model") or None, tools, body
         )
+        templates[name] = Template(kind, template_permissions(fields))
     return templates
 
 
-def agent_template(name: str, cwd: Path) -> AgentTemplate:
+def agent_template(name: str, cwd: Path) -> Template:
     templates = agent_templates(cwd)
     if name not in templates:
         raise UnknownTemplate(name, sorted(templates))
     return templates[name]
 
 
-def agent_setup(
-    system_prompt: str, model: str | None, template: str | None, cwd: Path
-) -> AgentSetup:
+def agent_setup(system_prompt: str, model: str | None, template: str | None, cwd: Path) -> Setup:
     """What an agent is created with: what was asked, and the named template's
     file (the session's own first, in ``cwd``) if one is named."""
-    chosen = None if template is None else agent_template(template, cwd)
-    return AgentSetup.of(system_prompt, model, chosen)
+    if template is None:
+        return Setup(AgentSetup.of(system_prompt, model, None))
+    chosen = agent_template(template, cwd)
+    return Setup(AgentSetup.of(system_prompt, model, chosen.kind), chosen.permissions)
 
 
 def workflows(cwd: Path) -> dict[str, Workflow]:

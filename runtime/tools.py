@@ -50,6 +50,26 @@ def _status(agent: dict[str, Any]) -> str:
     return f"{agent['status']}, {waiting} command{'s' if waiting > 1 else ''} waiting"
 
 
+def short_input(tool_input: Any, limit: int = 80) -> str:
+    """A request's input in a line: a command, a path or a URL when it has one."""
+    shown: Any = tool_input
+    if isinstance(tool_input, dict):
+        keys = ("command", "file_path", "notebook_path", "url", "pattern", "query")
+        shown = next((tool_input[k] for k in keys if k in tool_input), tool_input)
+    text = " ".join(str(shown).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def asking(requests: list[dict[str, Any]]) -> list[str]:
+    """An agent's pending approval requests, as the orchestrator is shown them:
+    it can see them, not decide them (a person does, in podium's queue)."""
+    return [
+        f"  awaits a person's approval (not yours to give): {r['tool']} "
+        f"{short_input(r['input'])!r}, request {r['id']}"
+        for r in requests
+    ]
+
+
 class ToolInputError(ValueError):
     """The model called a tool with input the tool cannot use."""
 
@@ -162,6 +182,8 @@ class ManagementTools:
             f"cost {_usd(agent['cost_usd'])}, {agent['turns']} turns, "
             f"{agent['tool_uses']} tool uses",
         ]
+        requests = await reads.pending_approvals(self.session_id)
+        lines.extend(asking([r for r in requests if r["agent"] == agent["name"]]))
         events = await reads.task_log(agent["agent_id"], agent["current_task"], tail, offset)
         if events:
             lines.append(f"last {len(events)} events of the task:")
@@ -175,11 +197,15 @@ class ManagementTools:
         agents = await self.reads.agents(self.session_id)
         if not agents:
             return "No agents yet."
-        return "\n".join(
-            f"{a['name']}: {_status(a)}, {a['model']}, task {a['current_task'] or '-'}, "
-            f"{_usd(a['cost_usd'])}"
-            for a in agents
-        )
+        requests = await self.reads.pending_approvals(self.session_id)
+        lines = []
+        for a in agents:
+            lines.append(
+                f"{a['name']}: {_status(a)}, {a['model']}, task {a['current_task'] or '-'}, "
+                f"{_usd(a['cost_usd'])}"
+            )
+            lines.extend(asking([r for r in requests if r["agent"] == a["name"]]))
+        return "\n".join(lines)
 
     async def delete_agent(self, args: dict[str, Any]) -> str:
         name = _required(args, "agent_name")
@@ -284,7 +310,8 @@ TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
         },
     ),
     "check_agent_status": (
-        "An agent's status, current task, the task's latest events, tokens and cost.",
+        "An agent's status, current task, the approval requests it awaits (only a person "
+        "decides them), the task's latest events, tokens and cost.",
         {
             "type": "object",
             "properties": {
@@ -300,7 +327,10 @@ TOOL_SPECS: dict[str, tuple[str, dict[str, Any]]] = {
             "required": ["agent_name"],
         },
     ),
-    "list_agents": ("List this session's agents.", {"type": "object", "properties": {}}),
+    "list_agents": (
+        "List this session's agents, with the approval requests each awaits.",
+        {"type": "object", "properties": {}},
+    ),
     "delete_agent": ("Delete an agent, interrupting it first if it is working.", _NAME_ONLY),
     "interrupt_agent": ("Stop what an agent is doing now.", _NAME_ONLY),
     "read_system_logs": (

@@ -22,6 +22,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
 from claude_agent_sdk.types import CanUseToolShadowedWarning
@@ -32,7 +33,8 @@ from domain.application import Podium
 from domain.budget import Spend
 from domain.errors import DomainError
 from domain.statuses import AgentStatus
-from runtime.agent_recording import AgentRecording, Decisions
+from runtime.agent_recording import AgentRecording
+from runtime.approvals import Decisions, agent_layers
 from runtime.clients import close_client
 from runtime.confinement import check_directory
 from runtime.deltas import DeltaSink
@@ -44,6 +46,13 @@ logger = logging.getLogger(__name__)
 # By design an agent's allowed tools skip can_use_tool and only the others are
 # asked for; the SDK warns about exactly that whenever a client connects.
 warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)
+
+
+class Terms(NamedTuple):
+    """What a CLI process is started with that the log can change meanwhile."""
+
+    settings: str  # the CLI's flag settings: the merged permission rules
+    budget_usd: float | None  # the agent's budget (the process is given what is left)
 
 
 class AgentWorker:
@@ -64,7 +73,9 @@ class AgentWorker:
         self.slots = slots
         # Refused at creation already when it is not; checked again here, at the edge.
         cwd = check_directory(Path(agent.cwd), session_cwd)
-        self.recording = AgentRecording(self.journal, cwd, live, on_turn_completed, decisions)
+        self.recording = AgentRecording(
+            self.journal, cwd, live, on_turn_completed, decisions=decisions, settings=settings
+        )
         self.client: ClaudeSDKClient | None = None
         self._reader: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -72,6 +83,7 @@ class AgentWorker:
         self._turn_done.set()
         self._lifecycle = asyncio.Lock()  # connect, start a turn and close one at a time
         self._closed = False  # deleted, or the runtime stops: no further turn
+        self._terms: Terms | None = None  # what the connected CLI process was started with
         self.last_active = time.monotonic()
 
     @property
@@ -83,7 +95,7 @@ class AgentWorker:
         """A turn is in progress: from its start until its result."""
         return not self._turn_done.is_set()
 
-    def options(self) -> ClaudeAgentOptions:
+    def options(self, terms: Terms) -> ClaudeAgentOptions:
         agent = self.agent
         confinement = self.settings.confinement
         return ClaudeAgentOptions(
@@ -102,10 +114,11 @@ class AgentWorker:
             include_partial_messages=True,
             env=agent_environment(self.settings.cli_env),
             sandbox=confinement.sandbox(),
-            settings=confinement.settings(),
+            settings=terms.settings,
             resume=agent.claude_session_id,
             session_store=self.settings.session_store,
-            # Each CLI process counts cost from zero: give it what is left of the budget.
+            # Each CLI process counts cost from zero: give it what is left of the
+            # budget (a process started under another budget is started anew).
             max_budget_usd=agent.spend.left,
             # No settings from the workspace: a repository's .claude/settings.json
             # could run hooks outside the sandbox, or widen what it allows.
@@ -218,14 +231,32 @@ class AgentWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await runner
 
+    async def terms(self) -> Terms:
+        """What the agent's CLI process is to be started with, as the log holds
+        it now: the merged rules (podium's defaults, the session's, read fresh,
+        the template's, the agent's) and the agent's budget. The aggregate is
+        current: starting the turn saved to its stream, which another writer's
+        newer event (a rule, a budget) would have refused until it was reloaded."""
+        agent = self.agent
+        session = await asyncio.to_thread(self.journal.app.get_session, agent.session_id)
+        confinement = self.settings.confinement
+        layers = agent_layers(session, agent)
+        return Terms(
+            confinement.settings(*layers, asking=not self.settings.allow_all), agent.budget_usd
+        )
+
     async def _connect(self) -> None:
-        if self.client is not None and self._reader is not None and not self._reader.done():
+        terms = await self.terms()
+        alive = self.client is not None and self._reader is not None and not self._reader.done()
+        if alive and terms == self._terms:
             return
-        await self._disconnect()  # a CLI process that died: start a new one
+        # A CLI process that died, or one started under other rules or another
+        # budget (a deny it must enforce, a raised budget): a new one resumes the session.
+        await self._disconnect()
         self.recording.cwd.mkdir(parents=True, exist_ok=True)
-        client = ClaudeSDKClient(self.options())
+        client = ClaudeSDKClient(self.options(terms))
         await client.connect()
-        self.client = client
+        self.client, self._terms = client, terms
         self.recording.costs.restart()
         self._reader = asyncio.create_task(self._read(client), name=f"read {self.agent.name}")
 

@@ -104,7 +104,7 @@ def test_an_allowed_tool_runs_and_its_output_is_recorded(
     session_id = asking_agent(served.app, served.cwd)
     request = pending(client, session_id)
     assert request["tool"] == "Bash" and request["agent"] == "sam"
-    assert request["input"]["command"] == "ls" and request["rule"] == ""
+    assert request["input"]["command"] == "ls" and request["rule"] == "Bash"  # podium asks
     assert eventually(
         lambda: agent_status(served.conninfo, session_id) == "awaiting approval" or None,
         "the agent awaiting approval",
@@ -327,8 +327,10 @@ async def test_interrupting_a_waiting_agent_expires_its_request(
 
 def test_the_read_model_is_the_same_folded_live_and_rebuilt(app: Podium, database_url: str) -> None:
     """Requests and decisions in every state, folded by the live runner in small
-    batches (rows loaded back from the table), then rebuilt from the whole log."""
-    agent_id, session_id = uuid4(), uuid4()
+    batches (rows loaded back from the table), then rebuilt from the whole log
+    (a grant beyond one use adds a rule to its agent or session: they exist)."""
+    session_id = app.start_session("approvals", ".").id
+    agent_id = app.create_agent(session_id, "sam").id
     made = [
         app.request_approval(
             Approval.request(

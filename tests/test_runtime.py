@@ -467,6 +467,19 @@ async def test_an_agent_stops_at_its_budget(system: System) -> None:
     assert exceeded[0]["scope"] == "agent" and exceeded[0]["spent_usd"] >= 0.05
     with pytest.raises(BudgetExhausted, match="budget"):
         await asyncio.to_thread(system.app.command_agent, session_id, "alice", "more", "user")
+    # Raised: it takes commands again, and its turn runs under the new limit (a
+    # CLI process started under the old one would refuse it at once).
+    await asyncio.to_thread(system.app.set_agent_budget, session_id, "alice", 10.0, "user")
+    task = await asyncio.to_thread(
+        system.app.command_agent, session_id, "alice", "create a simple hello world app", "user"
+    )
+    ((turn,),) = await until(
+        system,
+        "SELECT payload FROM events WHERE event_type = 'TurnCompleted' AND payload->>'task' = %s",
+        task,
+    )
+    assert not turn["is_error"] and turn["cost_usd"] > 0
+    await until(system, "SELECT count(*) FROM agents WHERE status = 'idle'")
 
 
 async def test_a_session_stops_commanding_at_its_budget(system: System) -> None:

@@ -215,8 +215,9 @@ def test_deny_rules_cover_a_path_and_everything_under_it(tmp_path: Path) -> None
     assert settings["ask"] == ["WebFetch", "WebSearch"]
     sandbox = confinement.sandbox()
     assert sandbox is not None and sandbox["allowUnsandboxedCommands"] is False
-    # What reaches the network outside the sandbox is never pre-approved.
-    assert confinement.pre_approved(["Read", "Bash", "WebFetch", "WebSearch"]) == ["Read", "Bash"]
+    # What reaches the network outside the sandbox is never pre-approved, nor a
+    # file tool as a whole (the rules allow it inside the agent's directory).
+    assert confinement.pre_approved(["Read", "Bash", "WebFetch", "WebSearch"]) == ["Bash"]
 
 
 async def cli_run(
