@@ -1,6 +1,7 @@
 // The agents sidebar: each agent's status (with a live indicator) and how
-// many of its commands wait, model, tokens, cost and current task, as of the
-// shown moment.
+// many of its commands wait, model, tokens, cost and current task, the tool
+// it asks to use while it awaits approval, and its spend against its budget
+// (editable in place), as of the shown moment.
 //
 // Cards are kept and updated in place, keyed by agent id, so a working
 // agent's pulse runs smoothly while events stream in.
@@ -8,6 +9,15 @@
 import { agentList } from "./reducer.js";
 import { h, usd, tokens } from "./format.js";
 import { AgentStatus } from "./meta.js";
+import { BudgetMeter } from "./budget.js";
+
+/** What a card says of the tool it runs, or asks to run: "⏸ asks to use Bash ls". */
+export function toolLine(agent) {
+  if (agent.status === AgentStatus.AWAITING_APPROVAL) {
+    return `⏸ asks to use ${agent.awaiting ?? agent.current_tool ?? "a tool"}`;
+  }
+  return agent.current_tool ? `▸ ${agent.current_tool}` : "";
+}
 
 /** What a card says of an agent's status: "working · 2 waiting". */
 export function statusLabel(agent) {
@@ -18,7 +28,8 @@ export function statusLabel(agent) {
 export class AgentsPanel {
   /**
    * @param root the panel's element
-   * @param actions {select(name), interrupt(name), remove(name)} what the card's controls do
+   * @param actions {select(name), interrupt(name), remove(name), setBudget(name, budgetUsd or null),
+   *   openQueue()} what the card's controls do
    */
   constructor(root, actions) {
     this.actions = actions;
@@ -30,6 +41,8 @@ export class AgentsPanel {
   }
 
   render(state, live) {
+    const changedMode = live !== this.live;
+    this.live = live;
     const agents = agentList(state);
     const alive = agents.filter((a) => a.status !== AgentStatus.DELETED).length;
     this.title.textContent = `Agents · ${alive}`;
@@ -50,7 +63,7 @@ export class AgentsPanel {
         entry = this.makeCard(agent);
         this.cards.set(agent.agent_id, entry);
       }
-      if (entry.last !== agent) this.fill(entry, agent); // states share unchanged agents
+      if (entry.last !== agent || changedMode) this.fill(entry, agent); // states share unchanged agents
       if (entry.card === next) next = next.nextElementSibling;
       else this.list.insertBefore(entry.card, next);
     }
@@ -67,6 +80,12 @@ export class AgentsPanel {
       usage: h("div.agent-usage"),
     };
     const name = agent.name;
+    fields.budget = new BudgetMeter(`${name}'s`, (budget) => this.actions.setBudget(name, budget));
+    fields.tool.addEventListener("click", (e) => {
+      if (card.dataset.status !== AgentStatus.AWAITING_APPROVAL) return;
+      e.stopPropagation();
+      this.actions.openQueue();
+    });
     const controls = h("div.agent-controls", null,
       h("button.small", { type: "button", title: `stop ${name}'s current task`, dataset: { action: "interrupt" },
         onclick: (e) => { e.stopPropagation(); this.actions.interrupt(name); } }, "interrupt"),
@@ -78,7 +97,7 @@ export class AgentsPanel {
       onclick: () => this.actions.select(name),
     },
     h("div.agent-head", null, fields.dot, fields.name, fields.status),
-    fields.model, fields.task, fields.tool, fields.usage, controls);
+    fields.model, fields.task, fields.tool, fields.usage, fields.budget.el, controls);
     card.style.setProperty("--agent-hue", hue(name));
     return { card, fields, last: null };
   }
@@ -90,8 +109,11 @@ export class AgentsPanel {
     fields.status.textContent = statusLabel(agent);
     fields.model.textContent = agent.template ? `${agent.model} · ${agent.template}` : agent.model;
     fields.task.textContent = agent.current_task ? `task: ${agent.current_task}` : "no task yet";
-    fields.tool.textContent = agent.current_tool ? `▸ ${agent.current_tool}` : "";
-    fields.tool.hidden = !agent.current_tool;
+    fields.tool.textContent = toolLine(agent);
+    fields.tool.hidden = !fields.tool.textContent;
+    fields.tool.title = agent.status === AgentStatus.AWAITING_APPROVAL ? "open the approval queue" : "";
+    const editable = this.live && agent.status !== AgentStatus.DELETED;
+    fields.budget.render(agent.cost_usd, agent.budget_usd, agent.budget_warned, editable);
     fields.usage.textContent =
       `${tokens(agent.input_tokens)} in · ${tokens(agent.output_tokens)} out · ` +
       `${usd(agent.cost_usd)} · ${agent.turns} turn${agent.turns === 1 ? "" : "s"}`;

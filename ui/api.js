@@ -13,8 +13,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
-  const headers = { Accept: "application/json" };
+async function request(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   // The gateway takes only JSON for anything that changes state, bodiless or not.
   if (method !== "GET") headers["Content-Type"] = "application/json";
   let response;
@@ -38,6 +38,14 @@ async function request(method, path, body) {
   return data;
 }
 
+// A decision or a budget is sent once per click: should the answer be lost and
+// the request be sent again, the gateway answers it again instead of acting twice.
+let commands = 0;
+function idempotent() {
+  commands += 1;
+  return { "Idempotency-Key": `ui-${Date.now().toString(36)}-${commands}-${Math.random().toString(36).slice(2, 10)}` };
+}
+
 const session = (id) => `/api/sessions/${encodeURIComponent(id)}`;
 const agent = (id, name) => `${session(id)}/agents/${encodeURIComponent(name)}`;
 
@@ -53,6 +61,18 @@ export const api = {
   commandAgent: (id, name, command) => request("POST", `${agent(id, name)}/commands`, { command }),
   interruptAgent: (id, name) => request("POST", `${agent(id, name)}/interrupt`),
   deleteAgent: (id, name) => request("DELETE", agent(id, name)),
+  /** A session's requests for permission: status "pending" or "decided". */
+  approvals: (id, status) =>
+    request("GET", `/api/approvals?${new URLSearchParams({ status, session: id })}`).then((d) => d.approvals),
+  /** decision: "allow" | "deny"; scope: how far an allow reaches; message: what a denied agent is told. */
+  decide: (approvalId, decision, scope, message) =>
+    request("POST", `/api/approvals/${encodeURIComponent(approvalId)}/decision`,
+      { decision, scope, message }, idempotent()),
+  /** budgetUsd: dollars, or null for no budget. */
+  setSessionBudget: (id, budgetUsd) =>
+    request("POST", `${session(id)}/budget`, { budget_usd: budgetUsd }, idempotent()),
+  setAgentBudget: (id, name, budgetUsd) =>
+    request("POST", `${agent(id, name)}/budget`, { budget_usd: budgetUsd }, idempotent()),
   /** One page of a session's log: {events, next_after, head}. */
   events: (id, after, limit) =>
     request("GET", `${session(id)}/events?after=${after}&limit=${limit}`),

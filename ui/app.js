@@ -14,10 +14,19 @@ import { StreamPanel } from "./stream.js";
 import { ChatPanel, Drafts } from "./chat.js";
 import { ReplayBar } from "./replay.js";
 import { h } from "./format.js";
-import { learnMeta } from "./meta.js";
+import { learnMeta, ApprovalStatus } from "./meta.js";
+import { ApprovalsPanel, decidedNewestFirst } from "./approvals.js";
+import { Notifier } from "./notify.js";
+import { pendingApprovals } from "./reducer.js";
 
 const URL_SYNC_MS = 500;
 const AGENT_COMMAND = /^@([A-Za-z][A-Za-z0-9_-]{0,63})\s+([\s\S]+)$/;
+// Events after which the pending requests may have changed: ask the gateway again.
+const APPROVAL_TRIGGERS = new Set([
+  "ApprovalRequested", "ApprovalGranted", "ApprovalDenied", "ApprovalExpired", "AgentStatusChanged",
+]);
+const UNCONFIRMED_RETRY_MS = 1000; // a request the log has and the read model has not applied yet
+const UNCONFIRMED_RETRIES = 10;
 
 class SessionPage {
   constructor(sessionId, at) {
@@ -31,10 +40,23 @@ class SessionPage {
     this.frame = 0;
     this.title = null;
 
-    this.header = new Header(byId("header"), (id) => openSession(id), () => this.newSession());
+    // The requests waiting for a decision, as GET /api/approvals last said (live only).
+    this.pending = [];
+    this.listed = new Set(); // ids the gateway has ever listed as pending
+    this.fetching = null;
+    this.fetchAgain = false;
+    this.retries = 0;
+    this.notifier = new Notifier((id) => this.openQueue(id));
+
+    this.header = new Header(byId("header"), (id) => openSession(id), () => this.newSession(), {
+      toggleQueue: () => this.toggleQueue(),
+      setBudget: (budget) => this.command(() => api.setSessionBudget(this.sessionId, budget)),
+    });
     this.agents = new AgentsPanel(byId("agents-panel"), {
       select: (name) => this.stream.toggleAgent(name),
       interrupt: (name) => this.act(() => api.interruptAgent(this.sessionId, name)),
+      setBudget: (name, budget) => this.command(() => api.setAgentBudget(this.sessionId, name, budget)),
+      openQueue: () => this.openQueue(),
       remove: (name) => {
         if (confirm(`Delete ${name}? Its history stays in the log.`)) {
           this.act(() => api.deleteAgent(this.sessionId, name));
@@ -42,6 +64,11 @@ class SessionPage {
       },
     });
     this.stream = new StreamPanel(byId("stream-panel"), this.log);
+    this.approvals = new ApprovalsPanel(byId("approvals-panel"), {
+      decide: (approval, decision, scope, message) => this.decide(approval, decision, scope, message),
+      close: () => this.toggleQueue(false),
+      notify: () => this.askToNotify(),
+    });
     this.chat = new ChatPanel(byId("chat-panel"), (text) => this.send(text));
     this.replay = new ReplayBar(byId("replay"), this.log, {
       seek: (count) => this.seek(count),
@@ -53,7 +80,8 @@ class SessionPage {
       this.drafts.delta(delta);
       if (this.view.following) this.schedule();
     });
-    this.log.on("status", () => {
+    this.log.on("status", (connection) => {
+      if (connection === "live") this.refreshApprovals(); // (re)connected: what was missed
       const problem = this.log.error?.message;
       if (problem && problem !== this.shownProblem) toast(problem); // once, not at every retry
       this.shownProblem = problem;
@@ -70,7 +98,12 @@ class SessionPage {
   appended(start) {
     const { events } = this.log;
     this.stream.appended(start);
-    for (let i = start; i < events.length; i++) this.drafts.stored(events[i]);
+    let approvalsMoved = false;
+    for (let i = start; i < events.length; i++) {
+      this.drafts.stored(events[i]);
+      approvalsMoved ||= APPROVAL_TRIGGERS.has(events[i].type);
+    }
+    if (approvalsMoved && this.log.complete) this.refreshApprovals();
     const view = this.view;
     if (view.following) view.count = events.length;
     else if (view.target != null) view.count = this.log.countUpToId(view.target);
@@ -107,7 +140,10 @@ class SessionPage {
       document.title = `${this.title} · podium`;
     }
     this.header.setSession(this.title, this.sessionId);
-    this.header.render(state, this.log.connection);
+    const pending = following ? this.livePending(state) : pendingApprovals(state);
+    this.header.render(state, this.log.connection, pending.length, following);
+    this.approvals.render(pending, decidedNewestFirst(Object.values(state.approvals)), following);
+    this.approvals.setNotifiable(this.notifier.askable);
     this.agents.render(state, following);
     this.chat.render(state, following ? this.drafts : null);
     this.stream.setCursor(count);
@@ -136,7 +172,93 @@ class SessionPage {
     if (url !== location.pathname + location.search) history.replaceState(null, "", url);
   }
 
+  // --- the approval queue ------------------------------------------------------
+
+  /** The gateway's pending requests, less those the log has told decided since. */
+  livePending(state) {
+    return this.pending.filter((a) => (state.approvals[a.id]?.status ?? ApprovalStatus.PENDING) === ApprovalStatus.PENDING);
+  }
+
+  /** Ask the gateway for the pending requests: one question at a time, the last one asked again. */
+  async refreshApprovals() {
+    if (!this.sessionId) return;
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    this.fetching = api.approvals(this.sessionId, ApprovalStatus.PENDING);
+    try {
+      this.pending = await this.fetching;
+      for (const approval of this.pending) this.listed.add(approval.id);
+      this.notifier.pending(this.pending);
+      this.retryUnconfirmed();
+      this.schedule();
+    } catch (error) {
+      if (error.status) toast(error.message); // unreachable: the stream's status says so already
+    } finally {
+      this.fetching = null;
+      if (this.fetchAgain) {
+        this.fetchAgain = false;
+        this.refreshApprovals();
+      }
+    }
+  }
+
+  /** A request the log holds that the gateway has never listed: its read model is behind. */
+  retryUnconfirmed() {
+    const state = this.timeline.stateAt(this.log.events.length);
+    const unconfirmed = pendingApprovals(state).some((a) => !this.listed.has(a.id));
+    if (!unconfirmed) this.retries = 0;
+    else if (this.retries++ < UNCONFIRMED_RETRIES) setTimeout(() => this.refreshApprovals(), UNCONFIRMED_RETRY_MS);
+  }
+
+  async decide(approval, decision, scope, message) {
+    try {
+      await api.decide(approval.id, decision, scope, message);
+      this.pending = this.pending.filter((a) => a.id !== approval.id); // decided: the 200 says so
+    } catch (error) {
+      toast(error.message); // 409: someone decided first; the queue is asked again below
+    }
+    this.schedule();
+    this.refreshApprovals();
+  }
+
+  toggleQueue(open = byId("approvals-panel").hidden) {
+    byId("approvals-panel").hidden = !open;
+    document.body.classList.toggle("queue-open", open);
+    if (open) this.refreshApprovals();
+  }
+
+  openQueue(id = null) {
+    this.toggleQueue(true);
+    if (id) this.approvals.select(id);
+  }
+
+  /** The queue's keys (ui/approvals.js SHORTCUTS): true if `e` was one. */
+  queueKey(e) {
+    if (e.key === "q") {
+      this.toggleQueue();
+      return true;
+    }
+    return !byId("approvals-panel").hidden && this.approvals.key(e);
+  }
+
+  async askToNotify() {
+    await this.notifier.ask();
+    this.schedule();
+  }
+
   // --- acting ------------------------------------------------------------------
+
+  /** A command whose failure is shown, and thrown on to the control that sent it. */
+  async command(action) {
+    try {
+      return await action();
+    } catch (error) {
+      toast(error.message);
+      throw error;
+    }
+  }
 
   async send(text) {
     let sessionId = this.sessionId;
@@ -178,6 +300,10 @@ export function toast(message) {
 function keyboard(page) {
   document.addEventListener("keydown", (e) => {
     const typing = e.target.closest?.("input, textarea, select, [contenteditable]");
+    if (!typing && !e.ctrlKey && !e.metaKey && !e.altKey && page.queueKey(e)) {
+      e.preventDefault();
+      return;
+    }
     if (e.key === "/" && !typing) {
       e.preventDefault();
       page.stream.focusSearch();

@@ -2,6 +2,7 @@
 // outputs, coloured diffs. Everything is set as text, never as HTML.
 
 import { h, pretty, dateTime } from "./format.js";
+import { readableInput } from "./tool-input.js";
 
 const MAX_CHARS = 20_000; // a huge tool output would make one row taller than the screen
 
@@ -28,6 +29,11 @@ function body(event, p, completion) {
         section("input", toolInput(p.tool, p.input)),
         event.type === "ToolUseRequested" ? toolOutput(completion) : null,
       ];
+    case "ApprovalRequested":
+      return [
+        section(`${p.agent} asks to use ${p.tool}`, toolInput(p.tool, p.input)),
+        section("asked by", block(ruleLabel(p.rule))),
+      ];
     case "ToolUseCompleted":
       return [section(p.is_error ? "output (error)" : "output", block(pretty(p.output)), p.is_error)];
     case "FileChanged":
@@ -50,22 +56,21 @@ function toolOutput(completion) {
   return section(p.is_error ? "output (error)" : "output", block(pretty(p.output)), p.is_error);
 }
 
-/** Tool inputs the way a person reads them: a Write's content, an Edit's before and after. */
-function toolInput(tool, input = {}) {
-  const { file_path: path, content, old_string: before, new_string: after, command, ...rest } = input;
+/** Tool inputs the way a person reads them (ui/tool-input.js). */
+export function toolInput(tool, input = {}) {
+  const { path, command, description, diff: change, rest } = readableInput(tool, input);
   const parts = [];
   if (path) parts.push(h("div.details-path", null, path));
-  if (command) parts.push(block(`$ ${command}`));
-  if (content != null) parts.push(block(content));
-  if (before != null || after != null) parts.push(diff(editDiff(before ?? "", after ?? "")));
-  if (Object.keys(rest).length) parts.push(block(pretty(rest)));
+  if (description) parts.push(h("div.muted", null, description));
+  if (command != null) parts.push(block(`$ ${command}`));
+  if (change) parts.push(diff(change.join("\n"), false));
+  if (rest) parts.push(block(pretty(rest)));
   return parts.length ? parts : [block(pretty(input))];
 }
 
-function editDiff(before, after) {
-  const minus = before.split("\n").map((line) => `-${line}`);
-  const plus = after.split("\n").map((line) => `+${line}`);
-  return [...minus, ...plus].join("\n");
+/** The rule that asked, as a person reads it. */
+export function ruleLabel(rule) {
+  return rule ? `rule ${rule}` : "no rule allows it: podium asks by default";
 }
 
 function section(title, content, isError = false) {
@@ -89,17 +94,20 @@ function cut(text) {
   return text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) + "\n…" : text;
 }
 
-/** A unified diff, line by line: additions green, removals red, hunks and headers marked. */
-export function diff(text) {
+/**
+ * A unified diff, line by line: additions green, removals red, hunks and headers
+ * marked. A preview (`headers` false) has no file headers: its "---" is a removal.
+ */
+export function diff(text, headers = true) {
   const pre = h("pre.diff");
   for (const line of cut(String(text ?? "")).replace(/\n$/, "").split("\n")) {
-    pre.append(h(`span.${diffClass(line)}`, null, line));
+    pre.append(h(`span.${diffClass(line, headers)}`, null, line));
   }
   return pre;
 }
 
-function diffClass(line) {
-  if (line.startsWith("+++") || line.startsWith("---")) return "diff-file";
+function diffClass(line, headers) {
+  if (headers && (line.startsWith("+++") || line.startsWith("---"))) return "diff-file";
   if (line.startsWith("@@")) return "diff-hunk";
   if (line.startsWith("+")) return "diff-add";
   if (line.startsWith("-")) return "diff-del";

@@ -1,17 +1,26 @@
 // The header: the session picker (every session, and "new session"), the
-// shown session's status and its total cost as of the shown moment.
+// shown session's status, how many requests for permission wait (it opens
+// the queue), and its total cost against its budget as of the shown moment.
 
 import { api } from "./api.js";
 import { h, usd, dateTime, shortId, setText } from "./format.js";
+import { BudgetMeter } from "./budget.js";
+import { SHORTCUTS_HELP } from "./approvals.js";
 
 export class Header {
   /**
    * @param open (sessionId) => void  opens a session
    * @param create () => Promise<void>  starts a new session and opens it
+   * @param governance {toggleQueue(), setBudget(budgetUsd or null) => Promise}
    */
-  constructor(root, open, create) {
+  constructor(root, open, create, governance) {
     this.open = open;
     this.create = create;
+    this.approvals = h("button.approvals-badge#approvals-count", {
+      type: "button", title: `requests for permission waiting for you: open the queue\n${SHORTCUTS_HELP}`,
+      onclick: () => governance.toggleQueue(),
+    }, "0 approvals");
+    this.budget = new BudgetMeter("the session's", governance.setBudget, "session-budget");
     this.pickerButton = h("button.picker#session-picker", { type: "button", onclick: () => this.togglePicker() },
       h("span.picker-title", null, "no session"), h("span.caret", null, "▾"));
     this.menu = h("div.session-menu#session-menu", { hidden: true });
@@ -23,9 +32,9 @@ export class Header {
       h("div.picker-wrap", null, this.pickerButton, this.menu),
       this.status,
       h("div.spacer"),
+      this.approvals,
       this.connection,
-      h("span.cost-label", null, "cost"),
-      this.cost,
+      h("div.header-cost", null, h("span.cost-label", null, "cost"), this.cost, this.budget.el),
     );
     document.addEventListener("click", (e) => {
       if (!this.menu.hidden && !e.target.closest(".picker-wrap")) this.menu.hidden = true;
@@ -38,8 +47,13 @@ export class Header {
     this.sessionId = sessionId;
   }
 
-  render(state, connection) {
+  /** @param pending how many requests wait, as of the shown moment */
+  render(state, connection, pending, live) {
     setText(this.cost, usd(state.totals.cost_usd));
+    const { session } = state;
+    this.budget.render(state.totals.cost_usd, session.budget_usd, session.budget_warned, live && !!this.sessionId);
+    setText(this.approvals, `${pending} approval${pending === 1 ? "" : "s"}`);
+    this.approvals.dataset.pending = String(pending);
     setText(this.status, state.session.status);
     this.status.dataset.status = state.session.status;
     this.connection.dataset.state = connection;

@@ -11,17 +11,23 @@
 // cheap: a checkpoint is just a reference to a state, and a scrub folds from
 // the nearest one.
 
-import { AgentStatus, SessionStatus } from "./meta.js";
+import { AgentStatus, SessionStatus, ApprovalStatus } from "./meta.js";
 
 export function initialState() {
   return {
     count: 0, // events folded so far
     position: 0, // notification id of the last event folded (0: none yet)
     at: null, // its time (ISO string)
-    session: { title: "", cwd: "", status: SessionStatus.ACTIVE, budget_usd: null, busy: false },
+    session: {
+      title: "", cwd: "", status: SessionStatus.ACTIVE, busy: false,
+      budget_usd: null, budget_warned: 0, // the highest warning (percent) under the budget
+    },
     // Agents by agent id (their stream id), in order of creation. A name can
     // come back after a delete as a new agent (a new id), so names are not keys.
     agents: {},
+    // Requests for permission by id, in the order they were asked (oldest
+    // first), each shaped as GET /api/approvals gives it.
+    approvals: {},
     totals: { cost_usd: 0, input_tokens: 0, output_tokens: 0, turns: 0 },
     chat: null, // the 3-way conversation, newest first: see chatMessages()
   };
@@ -82,6 +88,9 @@ function newAgent(event) {
     cost_usd: 0,
     turns: 0,
     tool_uses: 0,
+    budget_usd: p.budget_usd ?? null,
+    budget_warned: 0, // the highest warning (percent) under its budget
+    awaiting: null, // the tool it asks to use, while it awaits a decision: "Bash ls"
     last_activity_at: event.at,
   };
 }
@@ -95,7 +104,7 @@ function updateAgent(state, event, change) {
   return { ...state, agents: { ...state.agents, [event.stream_id]: changed } };
 }
 
-function toolLabel(tool, input) {
+export function toolLabel(tool, input) {
   const target = input?.file_path ?? input?.path ?? input?.command ?? input?.pattern ?? "";
   const short = String(target).split("/").pop();
   return short ? `${tool} ${short}`.slice(0, 80) : tool;
@@ -218,10 +227,75 @@ function turnCompleted(state, e) {
   return { ...next, totals };
 }
 
+// --- governance: requests for permission, budgets ------------------------------
+
+function requested(state, e) {
+  const p = e.payload;
+  const approval = {
+    id: e.stream_id, session_id: p.session_id, agent_id: p.agent_id, agent: p.agent, task: p.task,
+    tool: p.tool, input: p.input, rule: p.rule ?? "", status: ApprovalStatus.PENDING, scope: null,
+    message: null, requested_at: e.at, decided_at: null, decided_by: null, notification_id: e.id,
+  };
+  const asking = { ...e, stream_id: p.agent_id };
+  const next = updateAgent(state, asking, () => ({ awaiting: toolLabel(p.tool, p.input) }));
+  return { ...next, approvals: { ...state.approvals, [approval.id]: approval } };
+}
+
+/** A decision (or expiry) on a request: `change` says what it made of it. */
+function decided(change) {
+  return (state, e) => {
+    const approval = state.approvals[e.stream_id];
+    if (!approval) return state; // asked before the log we have
+    const done = { ...approval, ...change(e.payload), decided_at: e.at, decided_by: e.payload.by ?? null };
+    const answered = { ...e, stream_id: approval.agent_id };
+    const next = updateAgent(state, answered, () => ({ awaiting: null }));
+    return { ...next, approvals: { ...state.approvals, [approval.id]: done } };
+  };
+}
+
+const APPROVAL_FOLDS = {
+  ApprovalRequested: requested,
+  ApprovalGranted: decided((p) => ({ status: ApprovalStatus.GRANTED, scope: p.scope })),
+  ApprovalDenied: decided((p) => ({ status: ApprovalStatus.DENIED, message: p.message })),
+  ApprovalExpired: decided((p) => ({ status: ApprovalStatus.EXPIRED, message: p.reason })),
+};
+
+/** The state's requests for permission still waiting for a person, oldest first. */
+export function pendingApprovals(state) {
+  return Object.values(state.approvals).filter((a) => a.status === ApprovalStatus.PENDING);
+}
+
+// A budget is the session's or an agent's, by the stream it is on; a new one
+// is warned about anew.
+function budgetSet(state, e) {
+  const change = { budget_usd: e.payload.budget_usd ?? null, budget_warned: 0 };
+  if (e.stream_type === "session") return { ...state, session: { ...state.session, ...change } };
+  return updateAgent(state, e, () => change);
+}
+
+// A warning (or, at 100%, the budget spent) is of the session's budget on the
+// session's stream; on an agent's, of its own or (scope "session") the session's.
+function budgetReached(percentOf) {
+  return (state, e) => {
+    const percent = percentOf(e.payload);
+    const ofSession = e.stream_type === "session" || e.payload.scope === "session";
+    const next = updateAgent(state, e, () => (ofSession ? {} : { budget_warned: percent }));
+    return ofSession ? { ...next, session: { ...next.session, budget_warned: percent } } : next;
+  };
+}
+
+const BUDGET_FOLDS = {
+  BudgetSet: budgetSet,
+  BudgetWarned: budgetReached((p) => p.percent),
+  BudgetExceeded: budgetReached(() => 100),
+};
+
 // Any other agent event (thinking, hooks, file changes, ...) is still activity.
 const touch = (state, e) => (e.stream_type === "agent" ? updateAgent(state, e, () => ({})) : state);
 
 // A Map, not an object: an event type can never hit a prototype's property.
 const FOLDS = new Map(
-  Object.entries({ ...SESSION_FOLDS, ...AGENT_FOLDS, TurnCompleted: turnCompleted }),
+  Object.entries({
+    ...SESSION_FOLDS, ...AGENT_FOLDS, ...APPROVAL_FOLDS, ...BUDGET_FOLDS, TurnCompleted: turnCompleted,
+  }),
 );

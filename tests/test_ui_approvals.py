@@ -1,0 +1,110 @@
+"""The approval queue in real Chromium: an agent asks, a person allows it from
+the queue (at a desktop's width and at a phone's), and the tool then runs.
+
+podium is served with Claude Code's sandbox programs off the PATH, so the
+double's hello world asks before it lists the directory with Bash
+(tests/test_approvals.py). What ran is checked in the log, as there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from tests import test_approvals, test_ui
+from tests.gateway_server import Served
+from tests.test_approvals import asking_agent, eventually, pending, ran_bash, turn_done
+from tests.test_ui import HANDLED_PROBLEM, expect
+
+# The fixtures these tests share: podium served where Bash asks, one Chromium.
+unsandboxed = test_approvals.unsandboxed
+served = test_approvals.served
+browser = test_ui.browser
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@contextmanager
+def tab(browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
+    """A fresh tab of this size (a phone's is a touch screen); any script error fails the test."""
+    phone = viewport["width"] < 600
+    context = browser.new_context(
+        viewport=viewport, locale="en-US", is_mobile=phone, has_touch=phone
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"console: {m.text}")
+            if m.type == "error" and not HANDLED_PROBLEM.match(m.text)
+            else None
+        ),
+    )
+    try:
+        yield page
+    finally:
+        context.close()
+    assert errors == []
+
+
+def no_sideways_scroll(page: Any) -> None:
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page is {width[0]}px wide in a {width[1]}px window"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_request_is_allowed_from_the_queue_and_the_tool_runs(
+    served: Served, client: httpx.Client, browser: Any, viewport: dict[str, int]
+) -> None:
+    session_id = asking_agent(served.app, served.cwd)
+    with tab(browser, viewport) as page:
+        page.goto(f"{served.url}/sessions/{session_id}")
+        badge = page.locator("#approvals-count")
+        expect(badge).to_have_text("1 approval")
+        sam = page.locator('#agents .agent[data-name="sam"]')
+        expect(sam).to_have_attribute("data-status", "awaiting approval")
+        expect(sam.locator(".agent-tool")).to_have_text("⏸ asks to use Bash ls")
+        asked = page.locator('.row[data-type="ApprovalRequested"]')
+        expect(asked).to_contain_text("sam asks to use Bash")
+
+        badge.click()
+        queue = page.locator("#approvals-panel")
+        expect(queue).to_be_visible()
+        request = queue.locator('.approval[data-status="pending"]')
+        expect(request).to_have_count(1)
+        expect(request.locator(".approval-agent")).to_have_text("sam")
+        expect(request.locator(".approval-tool-name")).to_have_text("Bash")
+        expect(request.locator(".approval-input")).to_contain_text("$ ls")
+        rule = pending(client, session_id)["rule"]  # the rule that asked, as the API says
+        expect(request.locator(".approval-rule")).to_have_text(
+            f"rule {rule}" if rule else "no rule allows it: podium asks by default"
+        )
+        shot = test_ui.SCREENSHOT.with_name(f"approvals-{viewport['width']}.png")
+        shot.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(shot))  # for a look at the queue, beside test_ui's screenshot
+        if viewport is PHONE:
+            no_sideways_scroll(page)
+            request.locator("button.allow-once").tap()
+        else:
+            expect(request).to_have_class("approval selected")
+            page.keyboard.press("a")  # allow once, the selected (oldest) request
+
+        eventually(lambda: turn_done(served.conninfo, session_id), "the turn's end")
+        ((output, is_error),) = ran_bash(served.conninfo)
+        assert output["stdout"] == "hello.py" and not is_error
+        expect(badge).to_have_text("0 approvals")
+        decided = queue.locator('.approval[data-status="granted"]')
+        expect(decided.locator(".approval-outcome")).to_have_text("allowed once by user")
+        expect(decided.locator("button.allow-once")).to_be_disabled()
+        expect(sam).to_have_attribute("data-status", "idle")
+        if viewport is PHONE:
+            page.locator("#approvals-close").tap()
+            expect(queue).to_be_hidden()
+            no_sideways_scroll(page)
