@@ -11,24 +11,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from domain.errors import DomainError
 from gateway.audit import AuditError, AuditRefused, list_queries, parse_params, run_named, run_sql
+from gateway.cli_approvals import add_approval_commands
+from gateway.cli_common import CommandFailed, database, stop_on_sigterm
 from gateway.cli_inputs import (
     UsageError,
+    allows_all,
     checked_domains,
     given_session,
     given_token,
     mode_line,
 )
-from gateway.database import DatabaseUnavailable, default_data_dir, open_database
+from gateway.database import DatabaseUnavailable, default_data_dir
 from gateway.event_lines import EventFilter, EventLines
 from gateway.loop import run as run_event_loop
 from gateway.output import Format, print_result
@@ -36,25 +37,12 @@ from gateway.progress import ProgressBar
 from projections.read_models import NAMES, UnknownReadModel
 from projections.rebuild import RebuildInProgress, rebuild
 from projections.runner import ProjectionRunner
-from projections.schema import migrate
+
+if TYPE_CHECKING:
+    from gateway.system import SystemConfig
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-
-
-@contextlib.contextmanager
-def database(args: argparse.Namespace) -> Iterator[str]:
-    """The selected database, migrated; the embedded one stops when we are done."""
-    data_dir = Path(args.data_dir) if args.data_dir else None
-    with open_database(args.database_url, data_dir) as conninfo:
-        migrate(conninfo)
-        yield conninfo
-
-
-def stop_on_sigterm(stop: Callable[[], None]) -> None:
-    """Treat SIGTERM like Ctrl-C: finish the current step, then exit cleanly."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop())
 
 
 # --- commands ---------------------------------------------------------------
@@ -118,7 +106,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from gateway.broadcast import BroadcastUnavailable, open_broadcast
     from gateway.same_origin import public_origin
     from gateway.serve import ServeOptions, serve, setup_logging
-    from gateway.system import SystemConfig, demo_wanted
+    from gateway.system import demo_wanted
 
     try:
         open_broadcast(args.broadcast_url)
@@ -133,15 +121,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             public_origin(args.public_url)
         except ValueError as invalid:
             raise UsageError(f"--public-url: {invalid}") from None
-    config = SystemConfig(
-        cwd=Path(args.cwd).expanduser().resolve(),
-        database_url=args.database_url,
-        data_dir=data_dir,
-        demo=demo,
-        max_agents=args.max_agents,
-        allowed_domains=checked_domains(args.allow_domain),
-        approval_timeout=approval_timeout(args.approval_timeout),
-    )
+    config = system_config(args, data_dir, demo)
     options = ServeOptions(
         host=args.host,
         port=args.port,
@@ -161,19 +141,12 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from gateway.chat import chat, typed_messages
-    from gateway.system import System, SystemConfig, demo_wanted
+    from gateway.system import System, demo_wanted
 
     session_id = given_session(args.session)
     demo = demo_wanted(args.demo)
-    config = SystemConfig(
-        cwd=Path(args.cwd).expanduser().resolve(),
-        database_url=args.database_url,
-        data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(),
-        demo=demo,
-        max_agents=args.max_agents,
-        allowed_domains=checked_domains(args.allow_domain),
-        approval_timeout=approval_timeout(args.approval_timeout),
-    )
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    config = system_config(args, data_dir, demo)
     print(mode_line(demo), file=sys.stderr)
     messages = args.messages or typed_messages()
 
@@ -211,6 +184,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def system_config(args: argparse.Namespace, data_dir: Path, demo: bool) -> SystemConfig:
+    """What the commands that run agents (up, chat) were told to run them with."""
+    from gateway.system import SystemConfig
+
+    return SystemConfig(
+        cwd=Path(args.cwd).expanduser().resolve(),
+        database_url=args.database_url,
+        data_dir=data_dir,
+        demo=demo,
+        max_agents=args.max_agents,
+        allowed_domains=checked_domains(args.allow_domain),
+        approval_timeout=approval_timeout(args.approval_timeout),
+        allow_all=allows_all(args.permissions),
+    )
+
+
 def approval_timeout(seconds: float) -> float:
     if not seconds > 0:  # NaN too
         raise UsageError(f"--approval-timeout must be a positive number of seconds, not {seconds}")
@@ -238,6 +227,13 @@ def _agent_options(p: argparse.ArgumentParser) -> None:
         default=3600.0,
         metavar="SECONDS",
         help="a request for permission nobody decides on expires after this (default: 3600)",
+    )
+    p.add_argument(
+        "--permissions",
+        default="rules",
+        metavar="{rules,allow-all}",
+        help="rules: tools the permission rules say ask wait for a person's approval "
+        "(default); allow-all: no tool ever asks (recorded in the log)",
     )
 
 
@@ -341,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=30.0, metavar="S", help="statement timeout in seconds"
     )
     p.set_defaults(handler=cmd_audit)
+    add_approval_commands(commands)
     return parser
 
 
@@ -362,7 +359,13 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, UnknownReadModel, AuditError) as error:
         print(f"podium {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (DatabaseUnavailable, RebuildInProgress, DomainError, AuditRefused) as error:
+    except (
+        DatabaseUnavailable,
+        RebuildInProgress,
+        DomainError,
+        AuditRefused,
+        CommandFailed,
+    ) as error:
         print(f"podium {args.command}: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
     except psycopg.Error as error:

@@ -65,3 +65,13 @@ def given_session(text: str | None) -> UUID | None:
         return UUID(text)
     except ValueError:
         raise UsageError(f"--session expects a session id (a UUID), got {text!r}") from None
+
+
+PERMISSION_MODES = ("rules", "allow-all")
+
+
+def allows_all(mode: str) -> bool:
+    """Whether `--permissions` lets every tool run without asking."""
+    if mode not in PERMISSION_MODES:
+        raise UsageError(f"--permissions is rules or allow-all, not {mode!r}")
+    return mode == "allow-all"

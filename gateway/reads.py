@@ -27,6 +27,12 @@ LOG_CATEGORIES: tuple[str, ...] = tuple(
     category for category in Category if category in AGENT_CATEGORIES.values()
 )
 
+# The approval queue, as the API lists it and `podium approvals` prints it.
+APPROVALS = (
+    "SELECT id, session_id, agent_id, agent, task, tool, input, rule, status, scope, message, "
+    "requested_at, decided_at, decided_by, notification_id FROM approvals"
+)
+
 
 def session_id_of(request: Request) -> UUID:
     raw = request.path_params["session_id"]

@@ -26,6 +26,7 @@ from gateway.live_events import LiveEvents
 from gateway.params import NOTIFICATION_ID_MAX, choice_param, int_param, shown, text_param
 from gateway.problems import Problem
 from gateway.reads import (
+    APPROVALS,
     LEVELS,
     LOG_CATEGORIES,
     MAX_LIMIT,
@@ -43,10 +44,6 @@ from runtime.tools import interrupting
 
 SOURCE = "user"  # who gives the commands that come over HTTP
 APPROVAL_STATES = ("pending", "decided")  # what GET /api/approvals?status= takes
-APPROVALS = (
-    "SELECT id, session_id, agent_id, agent, task, tool, input, rule, status, scope, message, "
-    "requested_at, decided_at, decided_by, notification_id FROM approvals"
-)
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
 

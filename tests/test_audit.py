@@ -34,7 +34,14 @@ from projections.audit_role import LOG_RELATIONS
 from projections.read_models import NAMES
 from projections.rebuild import rebuild
 
-NAMED_QUERIES = {"tool-uses", "file-changes", "cost-by-model-day", "session-events", "failed-turns"}
+NAMED_QUERIES = {
+    "tool-uses",
+    "file-changes",
+    "cost-by-model-day",
+    "session-events",
+    "failed-turns",
+    "approvals",
+}
 
 
 @dataclass(frozen=True)

@@ -169,3 +169,12 @@ def test_an_allowed_domain_that_is_no_host_is_a_usage_error(command, host):
     done = podium(command, "--allow-domain", host, timeout=60)
     assert done.returncode == 2 and "--allow-domain expects a host" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["up", "chat"])
+def test_permissions_other_than_rules_or_allow_all_are_refused_in_one_line(command):
+    done = podium(command, "--permissions", "nonsense", timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"podium {command}: error: --permissions is rules or allow-all, not 'nonsense'\n"
+    )
