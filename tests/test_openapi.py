@@ -83,3 +83,22 @@ def test_a_body_is_required_exactly_where_an_empty_one_is_refused(
     )
     assert empty.status_code == 422
     assert "requestBody" not in paths["/api/sessions/{session_id}/agents/{name}"]["delete"]
+
+
+def test_budgets_and_rules_are_commands_with_their_bodies(client: httpx.Client) -> None:
+    spec = document(client)
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    for path, body in (
+        ("/api/sessions/{session_id}/budget", "NewBudget"),
+        ("/api/sessions/{session_id}/agents/{name}/budget", "NewBudget"),
+        ("/api/sessions/{session_id}/permissions", "SessionRules"),
+        ("/api/approvals/{approval_id}/decision", "Decision"),
+    ):
+        operation = paths[path]["post"]
+        assert parameter(operation, "Idempotency-Key")["in"] == "header", path
+        assert {"200", "401", "404", "409", "422"} <= set(operation["responses"]), path
+        reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert reference == f"#/components/schemas/{body}" and body in schemas, path
+    assert paths["/api/sessions/{session_id}/budget"]["post"]["requestBody"]["required"]
+    assert schemas["NewBudget"]["required"] == ["budget_usd"]
+    assert "get" in paths["/api/sessions/{session_id}/permissions"]

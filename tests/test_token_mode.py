@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -87,6 +88,34 @@ def test_without_the_token_nothing_but_healthz_answers(guarded: Served) -> None:
         # API clients keep using the bearer header.
         assert stranger.get("/api/sessions", headers=BEARER).status_code == 200
         assert stranger.post("/api/sessions", json={}, headers=BEARER).status_code == 201
+
+
+def test_governing_needs_the_token(guarded: Served) -> None:
+    """The approval queue, decisions, budgets and rules: nothing without the token."""
+    session = httpx.post(
+        f"{guarded.url}/api/sessions", json={}, headers={**BEARER, "Origin": guarded.url}
+    ).json()["session_id"]
+    some = uuid4()
+    budget = {"budget_usd": 1}
+    commands = [
+        ("GET", "/api/approvals", None),
+        ("GET", "/api/approvals?status=pending", None),
+        ("POST", f"/api/approvals/{some}/decision", {"decision": "allow"}),
+        ("POST", f"/api/sessions/{session}/budget", budget),
+        ("POST", f"/api/sessions/{session}/agents/sam/budget", budget),
+        ("GET", f"/api/sessions/{session}/permissions", None),
+        ("POST", f"/api/sessions/{session}/permissions", {"allow": ["Bash"]}),
+    ]
+    with httpx.Client(base_url=guarded.url, timeout=30) as stranger:
+        for method, path, body in commands:
+            assert_unauthorized(stranger.request(method, path, json=body))
+            wrong = {"Authorization": "Bearer not-it"}
+            assert_unauthorized(stranger.request(method, path, json=body, headers=wrong))
+        # With it, the same requests are answered (the request and agent do not exist).
+        answered = [stranger.request(m, p, json=b, headers=BEARER) for m, p, b in commands]
+        assert [a.status_code for a in answered] == [200, 200, 404, 200, 404, 200, 200]
+    assert guarded.app.get_session(UUID(session)).budget_usd is not None
+    assert guarded.app.get_session(UUID(session)).permissions.allow == ("Bash",)
 
 
 def up(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
