@@ -188,7 +188,11 @@ def add_approval_commands(commands: argparse._SubParsersAction[argparse.Argument
         "approvals", help="print the requests for permission waiting for a person, oldest first"
     )
     p.add_argument("--session", help="only this session's requests (session id)")
-    p.add_argument("--decided", action="store_true", help="the decided requests instead")
+    p.add_argument(
+        "--decided",
+        action="store_true",
+        help="the decided requests instead (with --follow: before what is pending)",
+    )
     p.add_argument(
         "-f", "--follow", action="store_true", help="keep printing new requests and decisions"
     )
