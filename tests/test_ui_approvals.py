@@ -1,5 +1,6 @@
-"""The approval queue in real Chromium: an agent asks, a person allows it from
-the queue (at a desktop's width and at a phone's), and the tool then runs.
+"""Governing from the browser, in real Chromium: an agent asks, a person allows
+it from the queue (at a desktop's width and at a phone's), and the tool then
+runs; budgets are set and removed in place, and their warnings show.
 
 podium is served with Claude Code's sandbox programs off the PATH, so the
 double's hello world asks before it lists the directory with Bash
@@ -8,6 +9,7 @@ double's hello world asks before it lists the directory with Bash
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,10 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.events import Usage
 from tests import test_approvals, test_ui
 from tests.gateway_server import Served
 from tests.test_approvals import asking_agent, eventually, pending, ran_bash, turn_done
-from tests.test_ui import HANDLED_PROBLEM, expect
+from tests.test_ui import HANDLED_PROBLEM, all_events, expect
 
 # The fixtures these tests share: podium served where Bash asks, one Chromium.
 unsandboxed = test_approvals.unsandboxed
@@ -71,8 +74,9 @@ def test_a_request_is_allowed_from_the_queue_and_the_tool_runs(
         sam = page.locator('#agents .agent[data-name="sam"]')
         expect(sam).to_have_attribute("data-status", "awaiting approval")
         expect(sam.locator(".agent-tool")).to_have_text("⏸ asks to use Bash ls")
-        asked = page.locator('.row[data-type="ApprovalRequested"]')
-        expect(asked).to_contain_text("sam asks to use Bash")
+        expect(page.locator('.row[data-type="ApprovalRequested"]')).to_contain_text(
+            "sam asks to use Bash"
+        )
 
         badge.click()
         queue = page.locator("#approvals-panel")
@@ -104,7 +108,87 @@ def test_a_request_is_allowed_from_the_queue_and_the_tool_runs(
         expect(decided.locator(".approval-outcome")).to_have_text("allowed once by user")
         expect(decided.locator("button.allow-once")).to_be_disabled()
         expect(sam).to_have_attribute("data-status", "idle")
-        if viewport is PHONE:
+
+        # In replay, as of the request: it waits, as history, its buttons disabled.
+        events = all_events(client, str(session_id))
+        asked = next(i for i, e in enumerate(events) if e["type"] == "ApprovalRequested")
+        waits = next(
+            i
+            for i, e in enumerate(events)
+            if e["type"] == "AgentStatusChanged" and e["payload"]["status"] == "awaiting approval"
+        )
+        page.evaluate("count => window.podium.seek(count)", max(asked, waits) + 1)
+        expect(badge).to_have_text("1 approval")
+        then = queue.locator('.approval[data-status="pending"]')
+        expect(then.locator(".approval-outcome")).to_have_text("pending at this moment")
+        expect(then.locator("button.allow-once")).to_be_disabled()
+        expect(sam).to_have_attribute("data-status", "awaiting approval")
+        if viewport is PHONE:  # there the queue takes the screen: closed, the page is there
             page.locator("#approvals-close").tap()
             expect(queue).to_be_hidden()
             no_sideways_scroll(page)
+            page.locator("#live").tap()
+        else:
+            page.click("#live")
+        expect(badge).to_have_text("0 approvals")
+
+
+def budgets_set(client: httpx.Client, session: str) -> list[tuple[str, float | None]]:
+    """Every BudgetSet of the session, as (whose, budget): the log says what the page did."""
+    return [
+        (e["agent"] or "session", e["payload"]["budget_usd"])
+        for e in all_events(client, session)
+        if e["type"] == "BudgetSet"
+    ]
+
+
+def test_budgets_are_edited_in_place_and_their_warnings_show(
+    served: Served, client: httpx.Client, browser: Any
+) -> None:
+    app = served.app
+    started = app.start_session("budgets", str(served.cwd))
+    session = str(started.id)
+    bob = app.create_agent(started.id, "bob")
+    bob.complete_turn(
+        Usage(input_tokens=10, output_tokens=1),
+        cost_usd=0.8,
+        duration_ms=5,
+        num_turns=1,
+        claude_session_id="c",
+    )
+    app.save(bob)  # spent: $0.80, and no budget yet
+    with tab(browser, DESKTOP) as page:
+        page.goto(f"{served.url}/sessions/{session}")
+        header = page.locator("#session-budget")
+        card = page.locator('#agents .agent[data-name="bob"] .budget')
+        expect(card.locator(".budget-limit")).to_have_text("set budget")
+        expect(header).to_have_attribute("data-level", "none")
+
+        # Click, type, Enter: the session's budget is set, and the bar shows 80% of it.
+        header.locator(".budget-limit").click()
+        header.locator(".budget-input").fill("$1")
+        header.locator(".budget-input").press("Enter")
+        expect(header.locator(".budget-limit")).to_have_text("of $1.00")
+        expect(header).to_have_attribute("title", re.compile(r"\$0\.8000 of \$1\.00 · 80%"))
+        # A warning recorded after a turn shows on the bar.
+        app.warn_session_budget(started.id)
+        expect(header).to_have_attribute("data-level", "warned")
+        expect(header).to_have_attribute("title", re.compile("warned at 75%"))
+
+        # The agent's: not an amount is refused on the spot; then set; then removed (empty).
+        card.locator(".budget-limit").click()
+        card.locator(".budget-input").fill("five")
+        card.locator(".budget-input").press("Enter")
+        expect(card.locator(".budget-input")).to_have_class(re.compile("invalid"))
+        card.locator(".budget-input").fill("2.5")
+        card.locator(".budget-input").press("Enter")
+        expect(card.locator(".budget-limit")).to_have_text("of $2.50")
+        card.locator(".budget-limit").click()
+        card.locator(".budget-input").fill("")
+        card.locator(".budget-input").press("Enter")
+        expect(card.locator(".budget-limit")).to_have_text("set budget")
+        assert budgets_set(client, session) == [("session", 1.0), ("bob", 2.5), ("bob", None)]
+
+        # In replay the past is shown, not edited.
+        page.click("#replay-start")
+        expect(header.locator(".budget-limit")).to_be_disabled()

@@ -31,11 +31,16 @@ export function parseBudget(text) {
   return Number(value);
 }
 
-/** The meter's words: "$0.0123 of $5.00 · 12%", or "$0.0123 · no budget". */
+/** A budget as people set them: "$5.00" (a spend keeps its fractions of a cent: usd). */
+export function dollars(amount) {
+  return `$${Number(amount).toFixed(2)}`;
+}
+
+/** The meter's words: "$0.0123 of $5.00 · 0%", or "$0.0123 · no budget". */
 export function budgetText(spent, budget) {
   if (budget == null) return `${usd(spent)} · no budget`;
   const { percent } = budgetLevel(spent, budget);
-  return `${usd(spent)} of ${usd(budget)} · ${percent}%`;
+  return `${usd(spent)} of ${dollars(budget)} · ${percent}%`;
 }
 
 export class BudgetMeter {
@@ -72,7 +77,7 @@ export class BudgetMeter {
     const { percent, level } = budgetLevel(spent, budget, warned);
     this.el.dataset.level = level;
     this.fill.style.width = `${Math.min(percent ?? 0, 100)}%`;
-    setText(this.limit, budget == null ? (editable ? "set budget" : "no budget") : `of ${usd(budget)}`);
+    setText(this.limit, budget == null ? (editable ? "set budget" : "no budget") : `of ${dollars(budget)}`);
     const warning = warned >= 100 ? " · spent: commands are refused" : warned ? ` · warned at ${warned}%` : "";
     this.el.title = `${this.what} spend: ${budgetText(spent, budget)}${warning}`;
     this.limit.title = editable ? `change ${this.what} budget` : this.el.title;
