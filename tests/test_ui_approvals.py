@@ -173,7 +173,7 @@ def test_budgets_are_edited_in_place_and_their_warnings_show(
         # A warning recorded after a turn shows on the bar.
         app.warn_session_budget(started.id)
         expect(header).to_have_attribute("data-level", "warned")
-        expect(header).to_have_attribute("title", re.compile("warned at 75%"))
+        expect(header.locator(".budget-warning")).to_have_text("⚠ 75% spent")
 
         # The agent's: not an amount is refused on the spot; then set; then removed (empty).
         card.locator(".budget-limit").click()
@@ -192,3 +192,31 @@ def test_budgets_are_edited_in_place_and_their_warnings_show(
         # In replay the past is shown, not edited.
         page.click("#replay-start")
         expect(header.locator(".budget-limit")).to_be_disabled()
+
+
+def test_a_request_denied_with_a_note_by_keys_tells_the_agent(
+    served: Served, client: httpx.Client, browser: Any
+) -> None:
+    session_id = asking_agent(served.app, served.cwd)
+    with tab(browser, DESKTOP) as page:
+        page.goto(f"{served.url}/sessions/{session_id}")
+        badge = page.locator("#approvals-count")
+        expect(badge).to_have_text("1 approval")
+        page.keyboard.press("q")  # the queue opens, its oldest request chosen
+        request = page.locator('#approvals .approval[data-status="pending"]')
+        expect(request).to_have_class("approval selected")
+        page.keyboard.press("d")  # deny: the note is where the keys now go
+        note = request.locator(".approval-note")
+        expect(note).to_be_focused()
+        message = "not today: say hello instead"
+        note.type(message)
+        note.press("Enter")
+
+        eventually(lambda: turn_done(served.conninfo, session_id), "the turn's end")
+        assert ran_bash(served.conninfo) == [(message, True)]  # what the agent was told
+        denied = page.locator('#approvals .approval[data-status="denied"]')
+        expect(denied.locator(".approval-outcome")).to_have_text(f"denied by user: {message}")
+        expect(badge).to_have_text("0 approvals")
+        expect(page.locator('.row[data-type="ApprovalDenied"]')).to_contain_text(message)
+        page.keyboard.press("Escape")
+        expect(page.locator("#approvals-panel")).to_be_hidden()

@@ -43,6 +43,12 @@ export function budgetText(spent, budget) {
   return `${usd(spent)} of ${dollars(budget)} · ${percent}%`;
 }
 
+/** What the log warned of a budget (BudgetWarned's percent; 100: BudgetExceeded), or "". */
+export function warningText(warned) {
+  if (warned >= 100) return "spent: commands are refused";
+  return warned ? `${warned}% spent` : "";
+}
+
 export class BudgetMeter {
   /**
    * @param what whose budget it is, for titles ("the session's", "alice's")
@@ -67,8 +73,9 @@ export class BudgetMeter {
       onkeydown: (e) => this.key(e),
       onblur: () => this.close(),
     });
+    this.warning = h("span.budget-warning", { hidden: true });
     this.el = h(`div.budget${id ? `#${id}` : ""}`, null,
-      h("span.budget-bar", null, this.fill), this.limit, this.input);
+      h("span.budget-bar", null, this.fill), this.limit, this.input, this.warning);
     this.budget = null;
     this.editable = false;
   }
@@ -78,8 +85,10 @@ export class BudgetMeter {
     this.el.dataset.level = level;
     this.fill.style.width = `${Math.min(percent ?? 0, 100)}%`;
     setText(this.limit, budget == null ? (editable ? "set budget" : "no budget") : `of ${dollars(budget)}`);
-    const warning = warned >= 100 ? " · spent: commands are refused" : warned ? ` · warned at ${warned}%` : "";
-    this.el.title = `${this.what} spend: ${budgetText(spent, budget)}${warning}`;
+    const warning = warningText(warned);
+    setText(this.warning, warning ? `⚠ ${warning}` : "");
+    this.warning.hidden = !warning;
+    this.el.title = `${this.what} spend: ${budgetText(spent, budget)}${warning ? ` · ${warning}` : ""}`;
     this.limit.title = editable ? `change ${this.what} budget` : this.el.title;
     this.limit.disabled = !editable;
     this.budget = budget;

@@ -1,7 +1,7 @@
 // node --test ui/tests: budgets and spend as the meters show them, no browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { budgetLevel, parseBudget, budgetText, dollars } from "../budget.js";
+import { budgetLevel, parseBudget, budgetText, dollars, warningText } from "../budget.js";
 
 test("a bar's level follows the spend and the warnings given", () => {
   assert.deepEqual(budgetLevel(1, null), { percent: null, level: "none" });
@@ -28,4 +28,8 @@ test("a meter says the spend, the budget and how far in", () => {
   assert.equal(budgetText(0.0123, 5), "$0.0123 of $5.00 · 0%");
   assert.equal(dollars(2.5), "$2.50");
   assert.equal(budgetText(0.5, null), "$0.5000 · no budget");
+});
+
+test("a warning says how much is spent; at 100 the budget refuses commands", () => {
+  assert.deepEqual([0, 50, 90, 100].map(warningText), ["", "50% spent", "90% spent", "spent: commands are refused"]);
 });
