@@ -50,7 +50,7 @@ def web_fetches(conninfo: str) -> list[tuple[Any, ...]]:
 
 
 def workflow_done(conninfo: str, session_id: UUID) -> list[tuple[Any, ...]] | None:
-    """The agents (name, status, turns) once the orchestrator's turn has ended."""
+    """The agents (name, status, turns, template) once the orchestrator's turn has ended."""
     ended = query(
         conninfo,
         "SELECT count(*) FROM events WHERE stream_id = %s AND event_type = 'TurnCompleted'",
@@ -60,7 +60,7 @@ def workflow_done(conninfo: str, session_id: UUID) -> list[tuple[Any, ...]] | No
         return None
     return query(
         conninfo,
-        "SELECT name, status, turns FROM agents WHERE session_id = %s ORDER BY name",
+        "SELECT name, status, turns, template FROM agents WHERE session_id = %s ORDER BY name",
         session_id,
     )
 
@@ -96,11 +96,21 @@ def test_the_scout_asks_before_it_fetches_and_allowed_it_reads_the_page(
     answer = client.post(f"/api/approvals/{request['id']}/decision", json={"decision": "allow"})
     assert answer.status_code == 200, answer.text
     agents = eventually(lambda: workflow_done(served.conninfo, session_id), "the workflow's end")
-    assert agents == [("builder", "idle", 1), ("scout", "idle", 1)]
+    assert agents == [("builder", "idle", 1, "builder"), ("scout", "idle", 1, "scout")]
     assert [page.path for page in double.page_requests] == ["/docs/"]
     ((output, is_error),) = web_fetches(served.conninfo)
     assert not is_error and "The page says: podium demo documentation" in str(output)
     assert "I read the documentation first. The page says:" in scout_said(served.conninfo)
+    ((latency,),) = query(
+        served.conninfo,
+        "SELECT max(recorded_at) FILTER (WHERE event_type = 'ToolUseCompleted' "
+        "AND payload->>'tool' = 'WebFetch') "
+        "- max(recorded_at) FILTER (WHERE event_type = 'ApprovalGranted') FROM events",
+    )
+    print(
+        f"decision to WebFetch's result (fetch + the double's reading), as recorded: "
+        f"{latency.total_seconds() * 1000:.0f} ms"
+    )
     assert (served.cwd / "hello.py").exists()  # the builder's work
 
 
@@ -114,7 +124,7 @@ def test_denied_the_scout_gets_the_message_and_the_workflow_goes_on(
     )
     assert answer.status_code == 200, answer.text
     agents = eventually(lambda: workflow_done(served.conninfo, session_id), "the workflow's end")
-    assert agents == [("builder", "idle", 1), ("scout", "idle", 1)]
+    assert agents == [("builder", "idle", 1, "builder"), ("scout", "idle", 1, "scout")]
     assert double_of(served).page_requests == []  # nothing was fetched
     assert web_fetches(served.conninfo) == [(message, True)]
     assert f'I could not read the documentation ("{message}")' in scout_said(served.conninfo)

@@ -23,6 +23,9 @@ async def _serve(scenario: Path, port: int) -> None:
     await double.start()
     home = Path(tempfile.mkdtemp(prefix="model-double-home-"))
     print(f"model double ({scenario.name}) at {double.base_url}")
+    if double.site_url is not None:
+        print(f"its pages (for WebFetch) at {double.site_url}; offline WebFetch also needs")
+        print("""  claude --settings '{"skipWebFetchPreflight": true}'""")
     print("environment for the CLI:")
     for key, value in cli_env(double, home).items():
         print(f"  export {key}={shlex.quote(value)}")
