@@ -41,6 +41,8 @@ from domain.permissions import Outcome, Permissions
 from domain.statuses import IN_TURN, AgentStep, next_status
 from runtime.approvals import (
     NO_RULE,
+    SANDBOX_NETWORK,
+    TURN_OVER_REASON,
     Decisions,
     PermissionResult,
     agent_layers,
@@ -48,6 +50,7 @@ from runtime.approvals import (
     place_of,
     refusal,
     ruling,
+    sandbox_stays,
 )
 from runtime.confinement import is_inside, target_path
 from runtime.deltas import DeltaSink, text_delta
@@ -188,6 +191,8 @@ class AgentRecording:
         found = ruling(await self._layers(), tool, tool_input, place_of(self.cwd))
         if found is not None and found.outcome is Outcome.DENY:
             return await self._refused(use_id, tool, refusal(tool, found.rule))
+        if self.settings.allow_all and tool == SANDBOX_NETWORK:
+            return await self._refused(use_id, tool, sandbox_stays(tool_input))
         if self.settings.allow_all or (found is not None and found.outcome is Outcome.ALLOW):
             return PermissionResultAllow()
         agent = self.journal.aggregate
@@ -281,6 +286,9 @@ class AgentRecording:
 
     async def result(self, result: ResultMessage) -> None:
         """The turn ended: the agent decides what that means (domain/agent.py)."""
+        # What the turn still asks nobody can act on any more (the sandbox's
+        # question for a host outlives the command that needed it).
+        await self.give_up(TURN_OVER_REASON)
         report = turn_report(result, self.costs.turn_cost(result))
         await self.journal.write(lambda agent: agent.finish_turn(report))
         await self.on_turn_completed(self.journal.aggregate)

@@ -33,6 +33,11 @@ from eventlog.following import listening
 # by default (a file outside the agent's directory, another MCP server's tool).
 NO_RULE = "no rule allows it"
 
+# What Claude Code's sandbox asks before Bash reaches a host outside the allowed
+# domains: a way out of the sandbox, which allow-all leaves closed.
+SANDBOX_NETWORK = "SandboxNetworkAccess"
+TURN_OVER_REASON = "the agent's turn ended before anyone decided"
+
 PermissionResult = PermissionResultAllow | PermissionResultDeny
 
 
@@ -65,6 +70,15 @@ def place_of(cwd: Path) -> Place:
 
 def refusal(tool: str, rule: Rule) -> PermissionResultDeny:
     return PermissionResultDeny(message=f"{tool} is denied by the permission rule {rule.text}")
+
+
+def sandbox_stays(tool_input: Mapping[str, Any]) -> PermissionResultDeny:
+    """allow-all's answer to the sandbox asking for a host: the sandbox stays."""
+    host = tool_input.get("host", "the host")
+    return PermissionResultDeny(
+        message=f"{host} is not among the sandbox's allowed domains "
+        "(--permissions allow-all leaves the sandbox as it is)"
+    )
 
 
 def permission_result(approval: Approval, tool: str) -> PermissionResult:

@@ -19,7 +19,7 @@ import pytest
 
 from domain.permissions import Outcome
 from gateway.system import System, SystemConfig
-from runtime.approvals import NO_RULE
+from runtime.approvals import NO_RULE, SANDBOX_NETWORK, TURN_OVER_REASON
 from runtime.runtime import ALLOW_ALL_NOTICE
 from runtime.templates import agent_setup
 from runtime.tools import TOOL_NAMES, ManagementTools
@@ -229,3 +229,39 @@ async def test_the_orchestrator_sees_pending_requests_and_cannot_decide_them(
         await decide(system, approval_id, False)
         await finished(system, task)
         assert shown not in await tools.list_agents({})
+
+
+FETCH = (
+    'run: python3 -c "import urllib.request as u\n'
+    "try: print(u.urlopen('http://example.com/', timeout=3).status)\n"
+    "except Exception as error: print('failed', error)\n\""
+)
+
+
+async def test_the_sandboxs_question_for_a_host_ends_with_the_turn(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The command gave up waiting for the connection: its request goes too."""
+    async with System(shell_config(database_url, tmp_path)) as system:
+        session_id = await agent(system)
+        await finished(system, await command(system, session_id, FETCH))
+        ((tool, status, message),) = await until(
+            system, "SELECT tool, status, message FROM approvals WHERE status <> 'pending'"
+        )
+        assert (tool, status, message) == (SANDBOX_NETWORK, "expired", TURN_OVER_REASON)
+
+
+async def test_allow_all_leaves_the_sandbox_closed(database_url: str, tmp_path: Path) -> None:
+    config = dataclasses.replace(shell_config(database_url, tmp_path), allow_all=True)
+    async with System(config) as system:
+        session_id = await agent(system)
+        await finished(system, await command(system, session_id, FETCH))
+        assert await requested(system) == 0
+        ((refused,),) = await rows(
+            system,
+            "SELECT count(*) FROM events WHERE event_type = 'ToolUseCompleted' "
+            "AND payload->>'tool' = %s AND payload->>'output' LIKE %s",
+            SANDBOX_NETWORK,
+            "%leaves the sandbox as it is%",
+        )
+        assert refused == 1

@@ -101,5 +101,5 @@ def test_a_templates_rules_come_from_its_front_matter(tmp_path: Path) -> None:
     setup = agent_setup("", None, "lister", tmp_path)
     assert setup.options()["template_permissions"] == Permissions(ask=("Bash(rm:*)",))
     assert agent_setup("", None, None, tmp_path).options()["template_permissions"] == Permissions()
-    shipped = agent_setup("", None, "builder", tmp_path)  # Claude Code's own keys only
-    assert shipped.options()["template_permissions"] == Permissions()
+    builder = agent_setup("", None, "builder", tmp_path).options()  # shipped with podium
+    assert builder["template_permissions"] == Permissions(ask=("Bash(git push:*)",))
