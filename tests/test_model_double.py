@@ -693,10 +693,13 @@ def _scout(double: ModelDouble, tmp_path: Path, decide: Any) -> ClaudeAgentOptio
     )
 
 
-def _scout_turn(options: ClaudeAgentOptions) -> list[Message]:
+def _scout_turn(
+    options: ClaudeAgentOptions,
+    prompt: str = "read the documentation, then find the files for: a greeting",
+) -> list[Message]:
     async def turn() -> list[Message]:
         async with ClaudeSDKClient(options) as client:
-            await client.query("read the documentation, then find the files for: a greeting")
+            await client.query(prompt)
             return [message async for message in client.receive_response()]
 
     return asyncio.run(turn())
@@ -748,3 +751,14 @@ def test_a_denied_web_fetch_gives_the_scout_the_message(demo: ModelDouble, tmp_p
     said = "".join(block.text for block in _blocks(messages, TextBlock))
     assert 'I could not read the documentation ("not today: work from the code")' in said
     assert not _result(messages).is_error
+
+
+def test_the_asking_example_reads_its_page_once_allowed(tmp_path: Path) -> None:
+    async def allow(tool: str, tool_input: dict[str, Any], _: Any) -> PermissionResultAllow:
+        return PermissionResultAllow()
+
+    with ModelDouble(EXAMPLES / "asking.toml") as double:
+        messages = _scout_turn(_scout(double, tmp_path, allow), "look up the release notes")
+        assert [r.path for r in double.page_requests] == ["/notes"]
+    said = "".join(block.text for block in _blocks(messages, TextBlock))
+    assert "Here is what I found. The page says:" in said and "approval queue" in said
