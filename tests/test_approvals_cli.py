@@ -4,6 +4,7 @@ podium whose agent asks (the real SDK and CLI against the model double)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -14,7 +15,11 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+import psycopg
 
+from domain.application import Podium
+from domain.approval import Approval, approval_id
+from projections.runner import ProjectionRunner
 from tests import test_approvals
 from tests.gateway_server import Served
 from tests.test_approvals import asking_agent, eventually, pending, ran_bash, turn_done
@@ -94,6 +99,37 @@ def test_an_id_that_names_no_request_is_one_line(database_url: str) -> None:
     ):
         one_line_failure(podium("approve", given, database_url=database_url), said)
         one_line_failure(podium("deny", given, "--message", "no", database_url=database_url))
+
+
+def test_a_prefix_of_more_than_one_id_is_one_line(app: Podium, database_url: str) -> None:
+    session = app.start_session("prefixes", ".")
+    agent = app.create_agent(session.id, "sam")
+    # Two requests whose ids start alike (ids are the agent's tool use's: found by trying).
+    firsts: dict[str, str] = {}
+    for n in itertools.count():
+        tool_use_id = f"toolu_{n}"
+        start = str(approval_id(agent.id, tool_use_id))[:6]
+        if start in firsts:
+            break
+        firsts[start] = tool_use_id
+    for each in (firsts[start], tool_use_id):
+        request = Approval.request(
+            agent_id=agent.id,
+            session_id=session.id,
+            agent="sam",
+            task=None,
+            tool="Bash",
+            tool_use_id=each,
+            tool_input={"command": "ls"},
+        )
+        app.request_approval(request)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        ProjectionRunner(database_url).catch_up(conn)
+    one_line_failure(podium("deny", start, database_url=database_url), "more than one", start)
+    whole, other = (str(approval_id(agent.id, each)) for each in (tool_use_id, firsts[start]))
+    unique = next(whole[:n] for n in range(7, 37) if whole[:n] != other[:n])
+    approved = podium("approve", unique.upper(), database_url=database_url)
+    assert approved.stdout == "sam's Bash: ls: granted this once by cli\n", approved.stderr
 
 
 def lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
