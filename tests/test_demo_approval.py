@@ -129,3 +129,24 @@ def test_denied_the_scout_gets_the_message_and_the_workflow_goes_on(
     assert web_fetches(served.conninfo) == [(message, True)]
     assert f'I could not read the documentation ("{message}")' in scout_said(served.conninfo)
     assert (served.cwd / "hello.py").exists()
+
+
+def test_always_for_the_scout_its_next_fetch_does_not_ask(
+    served: Served, client: httpx.Client
+) -> None:
+    session_id, request = run_the_workflow(served, client)
+    always = {"decision": "allow", "scope": "agent"}
+    answer = client.post(f"/api/approvals/{request['id']}/decision", json=always)
+    assert answer.status_code == 200, answer.text
+    eventually(lambda: workflow_done(served.conninfo, session_id), "the workflow's end")
+    served.app.command_agent(session_id, "scout", "read the documentation again", "user")
+    eventually(
+        lambda: (
+            query(served.conninfo, "SELECT turns FROM agents WHERE name = 'scout'") == [(2,)]
+            or None
+        ),
+        "the scout's second turn",
+    )
+    assert [page.path for page in double_of(served).page_requests] == ["/docs/", "/docs/"]
+    assert [is_error for _, is_error in web_fetches(served.conninfo)] == [False, False]
+    assert query(served.conninfo, "SELECT count(*) FROM approvals") == [(1,)]  # asked once
