@@ -14,19 +14,14 @@ import { StreamPanel } from "./stream.js";
 import { ChatPanel, Drafts } from "./chat.js";
 import { ReplayBar } from "./replay.js";
 import { h } from "./format.js";
-import { learnMeta, ApprovalStatus } from "./meta.js";
+import { learnMeta } from "./meta.js";
 import { ApprovalsPanel, decidedNewestFirst } from "./approvals.js";
+import { PendingRequests } from "./pending.js";
 import { Notifier } from "./notify.js";
 import { pendingApprovals } from "./reducer.js";
 
 const URL_SYNC_MS = 500;
 const AGENT_COMMAND = /^@([A-Za-z][A-Za-z0-9_-]{0,63})\s+([\s\S]+)$/;
-// Events after which the pending requests may have changed: ask the gateway again.
-const APPROVAL_TRIGGERS = new Set([
-  "ApprovalRequested", "ApprovalGranted", "ApprovalDenied", "ApprovalExpired", "AgentStatusChanged",
-]);
-const UNCONFIRMED_RETRY_MS = 1000; // a request the log has and the read model has not applied yet
-const UNCONFIRMED_RETRIES = 10;
 
 class SessionPage {
   constructor(sessionId, at) {
@@ -40,13 +35,15 @@ class SessionPage {
     this.frame = 0;
     this.title = null;
 
-    // The requests waiting for a decision, as GET /api/approvals last said (live only).
-    this.pending = [];
-    this.listed = new Set(); // ids the gateway has ever listed as pending
-    this.fetching = null;
-    this.fetchAgain = false;
-    this.retries = 0;
     this.notifier = new Notifier((id) => this.openQueue(id));
+    this.pending = new PendingRequests(sessionId, () => this.timeline.stateAt(this.log.events.length),
+      (requests) => {
+        this.notifier.pending(requests);
+        this.schedule();
+      },
+      (error) => {
+        if (error.status) toast(error.message); // podium unreachable: the connection says so already
+      });
 
     this.header = new Header(byId("header"), (id) => openSession(id), () => this.newSession(), {
       toggleQueue: () => this.toggleQueue(),
@@ -81,7 +78,7 @@ class SessionPage {
       if (this.view.following) this.schedule();
     });
     this.log.on("status", (connection) => {
-      if (connection === "live") this.refreshApprovals(); // (re)connected: what was missed
+      if (connection === "live") this.pending.refresh(); // (re)connected: what was missed
       const problem = this.log.error?.message;
       if (problem && problem !== this.shownProblem) toast(problem); // once, not at every retry
       this.shownProblem = problem;
@@ -98,12 +95,8 @@ class SessionPage {
   appended(start) {
     const { events } = this.log;
     this.stream.appended(start);
-    let approvalsMoved = false;
-    for (let i = start; i < events.length; i++) {
-      this.drafts.stored(events[i]);
-      approvalsMoved ||= APPROVAL_TRIGGERS.has(events[i].type);
-    }
-    if (approvalsMoved && this.log.complete) this.refreshApprovals();
+    for (let i = start; i < events.length; i++) this.drafts.stored(events[i]);
+    if (this.log.complete) this.pending.appended(events, start); // the history's: asked once live
     const view = this.view;
     if (view.following) view.count = events.length;
     else if (view.target != null) view.count = this.log.countUpToId(view.target);
@@ -140,7 +133,7 @@ class SessionPage {
       document.title = `${this.title} · podium`;
     }
     this.header.setSession(this.title, this.sessionId);
-    const pending = following ? this.livePending(state) : pendingApprovals(state);
+    const pending = following ? this.pending.list(state) : pendingApprovals(state);
     this.header.render(state, this.log.connection, pending.length, following);
     this.approvals.render(pending, decidedNewestFirst(Object.values(state.approvals)), following);
     this.approvals.setNotifiable(this.notifier.askable);
@@ -174,59 +167,20 @@ class SessionPage {
 
   // --- the approval queue ------------------------------------------------------
 
-  /** The gateway's pending requests, less those the log has told decided since. */
-  livePending(state) {
-    return this.pending.filter((a) => (state.approvals[a.id]?.status ?? ApprovalStatus.PENDING) === ApprovalStatus.PENDING);
-  }
-
-  /** Ask the gateway for the pending requests: one question at a time, the last one asked again. */
-  async refreshApprovals() {
-    if (!this.sessionId) return;
-    if (this.fetching) {
-      this.fetchAgain = true;
-      return;
-    }
-    this.fetching = api.approvals(this.sessionId, ApprovalStatus.PENDING);
-    try {
-      this.pending = await this.fetching;
-      for (const approval of this.pending) this.listed.add(approval.id);
-      this.notifier.pending(this.pending);
-      this.retryUnconfirmed();
-      this.schedule();
-    } catch (error) {
-      if (error.status) toast(error.message); // unreachable: the stream's status says so already
-    } finally {
-      this.fetching = null;
-      if (this.fetchAgain) {
-        this.fetchAgain = false;
-        this.refreshApprovals();
-      }
-    }
-  }
-
-  /** A request the log holds that the gateway has never listed: its read model is behind. */
-  retryUnconfirmed() {
-    const state = this.timeline.stateAt(this.log.events.length);
-    const unconfirmed = pendingApprovals(state).some((a) => !this.listed.has(a.id));
-    if (!unconfirmed) this.retries = 0;
-    else if (this.retries++ < UNCONFIRMED_RETRIES) setTimeout(() => this.refreshApprovals(), UNCONFIRMED_RETRY_MS);
-  }
-
   async decide(approval, decision, scope, message) {
     try {
       await api.decide(approval.id, decision, scope, message);
-      this.pending = this.pending.filter((a) => a.id !== approval.id); // decided: the 200 says so
+      this.pending.decided(approval.id);
     } catch (error) {
       toast(error.message); // 409: someone decided first; the queue is asked again below
     }
     this.schedule();
-    this.refreshApprovals();
+    this.pending.refresh();
   }
 
   toggleQueue(open = byId("approvals-panel").hidden) {
     byId("approvals-panel").hidden = !open;
-    document.body.classList.toggle("queue-open", open);
-    if (open) this.refreshApprovals();
+    if (open) this.pending.refresh();
   }
 
   openQueue(id = null) {
