@@ -135,15 +135,21 @@ class ModelDouble:
         and the scenario's pages over HTTPS if it has any."""
         if self._servers:
             raise RuntimeError("the model double is already started")
-        self._port = await self._serve(build_app(self._state), self._port)
-        pages = self.scenario.pages
-        if pages:
-            self._certificate = certificate = Certificate(self._host)
-            site = build_site(pages, self._page_requests)
-            port = await self._serve(site, 0, certificate)
-            self._state.responder.site_url = f"https://{self._host}:{port}"
+        try:
+            self._port = await self._serve(build_app(self._state), self._port, "model-double")
+            pages = self.scenario.pages
+            if pages:
+                self._certificate = certificate = Certificate(self._host)
+                site = build_site(pages, self._page_requests)
+                port = await self._serve(site, 0, "model-double-site", certificate)
+                self._state.responder.site_url = f"https://{self._host}:{port}"
+        except BaseException:
+            await self.stop()  # what did start (the API, say) stops again
+            raise
 
-    async def _serve(self, app: ASGIApp, port: int, tls: Certificate | None = None) -> int:
+    async def _serve(
+        self, app: ASGIApp, port: int, name: str, tls: Certificate | None = None
+    ) -> int:
         """Serve ``app`` on ``port`` (0: any free one) of the double's host; the port."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -158,7 +164,7 @@ class ModelDouble:
             ssl_keyfile=None if tls is None else str(tls.key_file),
         )
         server = EmbeddedServer(config)
-        task = asyncio.create_task(server.serve(sockets=[sock]), name="model-double")
+        task = asyncio.create_task(server.serve(sockets=[sock]), name=name)
         self._servers.append((server, task))
         while not server.started:
             if task.done():
@@ -180,10 +186,8 @@ class ModelDouble:
 
     async def stop(self) -> None:
         """Stop serving; open streams are cut rather than waited for."""
-        if not self._servers:
-            return
         self._ask_to_exit()
-        await asyncio.gather(*(task for _, task in self._servers))
+        await asyncio.gather(*(task for _, task in self._servers), return_exceptions=True)
         self._forget()
 
     async def __aenter__(self) -> ModelDouble:
