@@ -95,7 +95,7 @@ def test_a_request_is_allowed_from_the_queue_and_the_tool_runs(
         page.screenshot(path=str(shot))  # for a look at the queue, beside test_ui's screenshot
         if viewport is PHONE:
             no_sideways_scroll(page)
-            request.locator("button.allow-once").tap()
+            request.locator("button.allow-always").tap()  # Always for this agent
         else:
             expect(request).to_have_class("approval selected")
             page.keyboard.press("a")  # allow once, the selected (oldest) request
@@ -105,12 +105,15 @@ def test_a_request_is_allowed_from_the_queue_and_the_tool_runs(
         assert output["stdout"] == "hello.py" and not is_error
         expect(badge).to_have_text("0 approvals")
         decided = queue.locator('.approval[data-status="granted"]')
-        expect(decided.locator(".approval-outcome")).to_have_text("allowed once by user")
+        outcome = "allowed once" if viewport is DESKTOP else "always allowed for sam"
+        expect(decided.locator(".approval-outcome")).to_have_text(f"{outcome} by user")
         expect(decided.locator("button.allow-once")).to_be_disabled()
         expect(sam).to_have_attribute("data-status", "idle")
 
         # In replay, as of the request: it waits, as history, its buttons disabled.
         events = all_events(client, str(session_id))
+        added = [e["payload"]["rule"] for e in events if e["type"] == "PermissionRuleAdded"]
+        assert len(added) == (0 if viewport is DESKTOP else 1)  # "always" keeps the rule it allows
         asked = next(i for i, e in enumerate(events) if e["type"] == "ApprovalRequested")
         waits = next(
             i
