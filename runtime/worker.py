@@ -10,7 +10,10 @@ by a task of its own for as long as it is connected, whether anyone watches
 or not: the SDK buffers only so many messages, and the CLI's hooks and MCP
 calls stall when nobody reads. An idle agent hibernates (its CLI process
 closes); its next command resumes the same Claude session from the session
-store.
+store. So does a turn whose agent's rules (its session's, its template's, its
+own) or budget changed since its CLI process started: the process is started
+anew under what the log now holds (runtime/approvals.py answers what it asks
+meanwhile from the log as well).
 """
 
 from __future__ import annotations
