@@ -221,5 +221,8 @@ def test_a_request_denied_with_a_note_by_keys_tells_the_agent(
         expect(denied.locator(".approval-outcome")).to_have_text(f"denied by user: {message}")
         expect(badge).to_have_text("0 approvals")
         expect(page.locator('.row[data-type="ApprovalDenied"]')).to_contain_text(message)
+        asked = page.locator('.row[data-type="ApprovalRequested"]')
+        asked.click()  # the request in the event stream, its input as it was asked
+        expect(asked.locator(".details")).to_contain_text("$ ls")
         page.keyboard.press("Escape")
         expect(page.locator("#approvals-panel")).to_be_hidden()

@@ -181,6 +181,7 @@ class SessionPage {
   toggleQueue(open = byId("approvals-panel").hidden) {
     byId("approvals-panel").hidden = !open;
     if (open) this.pending.refresh();
+    this.schedule(); // the queue is drawn only while open
   }
 
   openQueue(id = null) {

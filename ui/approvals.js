@@ -101,6 +101,7 @@ export class ApprovalsPanel {
    * @param decided decided requests, newest first
    */
   render(pending, decided, live) {
+    if (this.root.hidden) return; // closed: drawn when opened (a scrub need not draw it)
     this.live = live;
     const shown = [...queueOrder(pending), ...decided.slice(0, HISTORY)];
     setText(this.count, ` · ${pending.length} pending`);
@@ -120,7 +121,7 @@ export class ApprovalsPanel {
         entry = this.makeCard(approval);
         this.cards.set(approval.id, entry);
       }
-      this.fill(entry, approval);
+      if (entry.last !== approval || entry.live !== live) this.fill(entry, approval);
       if (entry.card === next) next = next.nextElementSibling;
       else this.list.insertBefore(entry.card, next);
     }
@@ -160,7 +161,7 @@ export class ApprovalsPanel {
       fields.outcome,
       h("div.approval-actions", null, fields.note, h("div.approval-buttons", null, fields.buttons)));
     card.style.setProperty("--agent-hue", hue(approval.agent));
-    return { card, fields, last: null };
+    return { card, fields, last: null, live: null };
   }
 
   fill(entry, approval) {
@@ -173,6 +174,7 @@ export class ApprovalsPanel {
     for (const button of fields.buttons) button.disabled = !open;
     fields.note.disabled = !open;
     entry.last = approval;
+    entry.live = this.live;
   }
 
   select(id) {
