@@ -88,7 +88,7 @@ def test_a_request_is_allowed_from_the_queue_and_the_tool_runs(
         expect(request.locator(".approval-input")).to_contain_text("$ ls")
         rule = pending(client, session_id)["rule"]  # the rule that asked, as the API says
         expect(request.locator(".approval-rule")).to_have_text(
-            f"rule {rule}" if rule else "no rule allows it: podium asks by default"
+            f"asked by the rule {rule}" if rule else "no rule allows it: podium asks by default"
         )
         shot = test_ui.SCREENSHOT.with_name(f"approvals-{viewport['width']}.png")
         shot.parent.mkdir(exist_ok=True)

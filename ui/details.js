@@ -32,7 +32,7 @@ function body(event, p, completion) {
     case "ApprovalRequested":
       return [
         section(`${p.agent} asks to use ${p.tool}`, toolInput(p.tool, p.input)),
-        section("asked by", block(ruleLabel(p.rule))),
+        section("why it asks", block(ruleLabel(p.rule))),
       ];
     case "ToolUseCompleted":
       return [section(p.is_error ? "output (error)" : "output", block(pretty(p.output)), p.is_error)];
@@ -70,7 +70,7 @@ export function toolInput(tool, input = {}) {
 
 /** The rule that asked, as a person reads it. */
 export function ruleLabel(rule) {
-  return rule ? `rule ${rule}` : "no rule allows it: podium asks by default";
+  return rule ? `asked by the rule ${rule}` : "no rule allows it: podium asks by default";
 }
 
 function section(title, content, isError = false) {
