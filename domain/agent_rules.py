@@ -12,6 +12,7 @@ import msgspec
 from domain.errors import DirectoryOutsideSession, InvalidModel
 from domain.events import Usage, check_cost
 from domain.names import check_agent_name
+from domain.permissions import NO_RULES, Permissions
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
 MODEL_NAME = re.compile(r"(claude-[a-z0-9][a-z0-9.-]{1,60}(\[1m\])?|sonnet|opus|haiku)")
@@ -75,6 +76,7 @@ class AgentTemplate(msgspec.Struct, frozen=True):
     model: str | None
     tools: tuple[str, ...]
     system_prompt: str
+    permissions: Permissions = NO_RULES  # its layer of rules, given to the agents it makes
 
 
 class AgentSetup(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,13 +87,14 @@ class AgentSetup(msgspec.Struct, frozen=True, kw_only=True):
     template: str | None = None
     allowed_tools: tuple[str, ...] = ()
     permission_mode: str = "acceptEdits"
+    template_permissions: Permissions = NO_RULES
 
     @classmethod
     def of(
         cls, system_prompt: str, model: str | None, template: AgentTemplate | None
     ) -> AgentSetup:
         """The template's prompt before the one given, its model unless one is
-        given, its tools as the agent's only ones."""
+        given, its tools as the agent's only ones, its rules as a layer."""
         if template is None:
             return cls(system_prompt=system_prompt, model=model)
         tools = template.tools
@@ -101,6 +104,7 @@ class AgentSetup(msgspec.Struct, frozen=True, kw_only=True):
             template=template.name,
             allowed_tools=tools,
             permission_mode="default" if tools and not set(tools) & EDIT_TOOLS else "acceptEdits",
+            template_permissions=template.permissions,
         )
 
     def options(self) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
@@ -236,6 +236,22 @@ def rule_for(tool: str, tool_input: Mapping[str, Any]) -> str:
         family = "Read" if tool in READ_TOOLS else "Edit"
         return f"{family}({'/' + path if path.startswith('/') else path})"
     return Rule.parse(tool).text
+
+
+def ruling(
+    layers: Sequence[Permissions], tool: str, tool_input: Mapping[str, Any], place: Place
+) -> Match | None:
+    """What podium's layers (least specific first) decide of a call: a deny in
+    any layer stands; otherwise the most specific layer with a rule covering
+    the call decides (an agent's "always" allow outranks the defaults' ask);
+    None when no rule covers it."""
+    denied = matching_rule(merge(*layers), tool, tool_input, place)
+    if denied is not None and denied.outcome is Outcome.DENY:
+        return denied
+    for layer in reversed(layers):
+        if (found := matching_rule(layer, tool, tool_input, place)) is not None:
+            return found
+    return None
 
 
 def path_rules(tool: str, absolute: PurePosixPath) -> list[str]:

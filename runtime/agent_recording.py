@@ -37,7 +37,7 @@ from claude_agent_sdk.types import HookEvent, HookInput, HookJSONOutput
 from domain.agent import Agent
 from domain.approval import Approval
 from domain.errors import AlreadyDecided
-from domain.permissions import Outcome, Permissions
+from domain.permissions import Outcome, Permissions, ruling
 from domain.statuses import IN_TURN, AgentStep, next_status
 from runtime.approvals import (
     NO_RULE,
@@ -49,7 +49,6 @@ from runtime.approvals import (
     permission_result,
     place_of,
     refusal,
-    ruling,
     sandbox_stays,
 )
 from runtime.confinement import is_inside, target_path

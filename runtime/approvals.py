@@ -12,7 +12,7 @@ log, so a decision made through any gateway reaches the runtime that asked.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 from uuid import UUID
@@ -24,7 +24,7 @@ from domain.agent import Agent
 from domain.application import Podium
 from domain.approval import Approval, ApprovalStatus, Scope
 from domain.errors import AlreadyDecided
-from domain.permissions import Match, Outcome, Permissions, Place, Rule, matching_rule, merge
+from domain.permissions import Permissions, Place, Rule
 from domain.permissions import rule_for as approved_rule
 from domain.session import Session
 from eventlog.following import listening
@@ -39,22 +39,6 @@ SANDBOX_NETWORK = "SandboxNetworkAccess"
 TURN_OVER_REASON = "the agent's turn ended before anyone decided"
 
 PermissionResult = PermissionResultAllow | PermissionResultDeny
-
-
-def ruling(
-    layers: Sequence[Permissions], tool: str, tool_input: Mapping[str, Any], place: Place
-) -> Match | None:
-    """What podium's layers (least specific first) decide of a call: a deny in
-    any layer stands; otherwise the most specific layer with a rule covering
-    the call decides (an agent's "always" allow outranks the defaults' ask);
-    None when no rule covers it."""
-    denied = matching_rule(merge(*layers), tool, tool_input, place)
-    if denied is not None and denied.outcome is Outcome.DENY:
-        return denied
-    for layer in reversed(layers):
-        if (found := matching_rule(layer, tool, tool_input, place)) is not None:
-            return found
-    return None
 
 
 def agent_layers(session: Session, agent: Agent) -> tuple[Permissions, ...]:

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from domain.agent_rules import AgentSetup, AgentTemplate
 from domain.errors import DomainError
-from domain.permissions import NO_RULES, Outcome, Permissions
+from domain.permissions import Outcome, Permissions
 
 SHIPPED = resources.files("runtime") / "claude"
 RULE_KEY = "permissions-"  # front matter keys of a template's rules: permissions-allow, ...
@@ -73,26 +72,6 @@ def _markdown_files(folder: str, cwd: Path) -> dict[str, Traversable | Path]:
     return found
 
 
-class Template(NamedTuple):
-    """A template file: the kind of agent it makes, and the rules it gives the
-    agent (its layer of permission rules, recorded when the agent is made)."""
-
-    kind: AgentTemplate
-    permissions: Permissions
-
-
-class Setup(NamedTuple):
-    """What an agent is created with: what was asked, completed by its template
-    (``AgentSetup``), and the template's rules."""
-
-    agent: AgentSetup
-    template_permissions: Permissions = NO_RULES
-
-    def options(self) -> dict[str, Any]:
-        """As ``Agent.create`` (and ``Podium.create_agent``) take them."""
-        return {**self.agent.options(), "template_permissions": self.template_permissions}
-
-
 def split_rules(text: str) -> list[str]:
     """Comma-separated rules; a comma inside a rule's parentheses is its own."""
     rules, depth, current = [], 0, ""
@@ -115,33 +94,37 @@ def template_permissions(fields: dict[str, str]) -> Permissions:
     return Permissions.of({o: split_rules(fields.get(f"{RULE_KEY}{o.value}", "")) for o in Outcome})
 
 
-def agent_templates(cwd: Path) -> dict[str, Template]:
+def agent_templates(cwd: Path) -> dict[str, AgentTemplate]:
     templates = {}
     for stem, file in _markdown_files("agents", cwd).items():
         fields, body = split_front_matter(file.read_text(encoding="utf-8"))
         name = fields.get("name") or stem
         tools = tuple(t.strip() for t in fields.get("tools", "").split(",") if t.strip())
-        kind = AgentTemplate(
-            name, fields.get("description", ""), fields.get("model") or None, tools, body
+        templates[name] = AgentTemplate(
+            name,
+            fields.get("description", ""),
+            fields.get("model") or None,
+            tools,
+            body,
+            template_permissions(fields),
         )
-        templates[name] = Template(kind, template_permissions(fields))
     return templates
 
 
-def agent_template(name: str, cwd: Path) -> Template:
+def agent_template(name: str, cwd: Path) -> AgentTemplate:
     templates = agent_templates(cwd)
     if name not in templates:
         raise UnknownTemplate(name, sorted(templates))
     return templates[name]
 
 
-def agent_setup(system_prompt: str, model: str | None, template: str | None, cwd: Path) -> Setup:
+def agent_setup(
+    system_prompt: str, model: str | None, template: str | None, cwd: Path
+) -> AgentSetup:
     """What an agent is created with: what was asked, and the named template's
     file (the session's own first, in ``cwd``) if one is named."""
-    if template is None:
-        return Setup(AgentSetup.of(system_prompt, model, None))
-    chosen = agent_template(template, cwd)
-    return Setup(AgentSetup.of(system_prompt, model, chosen.kind), chosen.permissions)
+    chosen = None if template is None else agent_template(template, cwd)
+    return AgentSetup.of(system_prompt, model, chosen)
 
 
 def workflows(cwd: Path) -> dict[str, Workflow]:

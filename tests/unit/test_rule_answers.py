@@ -11,8 +11,8 @@ import pytest
 from claude_agent_sdk import PermissionResultAllow
 
 from domain.approval import Approval
-from domain.permissions import MalformedRule, Outcome, Permissions, Place, defaults
-from runtime.approvals import permission_result, ruling
+from domain.permissions import MalformedRule, Outcome, Permissions, Place, defaults, ruling
+from runtime.approvals import permission_result
 from runtime.templates import agent_setup, split_rules, template_permissions
 
 PLACE = Place(cwd=PurePosixPath("/work/app"), home=PurePosixPath("/home/ann"))
