@@ -2,8 +2,8 @@
 
 The agents' and sessions' statuses (domain.statuses), the events'
 categories and the system log's levels (domain.vocabulary), and the
-approvals' statuses and scopes (domain.approval) with the decisions a person
-can send (gateway.bodies.Decision). The UI loads them before it shows
+approvals' category, statuses and scopes (domain.approval) with the decisions
+a person can send (gateway.bodies.Decision). The UI loads them before it shows
 anything (ui/meta.js) and keeps no copy of its own, so a status added to the
 domain reaches the browser with nothing else to edit. Statuses and scopes go
 by name (``{"WORKING": "working"}``): the UI's code names the ones it treats
@@ -38,6 +38,7 @@ META: dict[str, Any] = {
     "categories": [category.value for category in Category],
     "levels": [level.value for level in Level],
     "approvals": {
+        "category": Category.APPROVAL.value,  # the events of requests and decisions
         "statuses": _by_name(ApprovalStatus),
         "scopes": _by_name(Scope),
         "decisions": DECISIONS,
@@ -64,6 +65,7 @@ META_SCHEMA = object_schema(
     categories=_list_of(Category),
     levels=_list_of(Level),
     approvals=object_schema(
+        category={"const": Category.APPROVAL.value},
         statuses=_names_of(ApprovalStatus),
         scopes=_names_of(Scope),
         decisions={

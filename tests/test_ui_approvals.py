@@ -1,6 +1,8 @@
 """Governing from the browser, in real Chromium: an agent asks, a person allows
-it from the queue (at a desktop's width and at a phone's), and the tool then
-runs; budgets are set and removed in place, and their warnings show.
+it from the queue (at a desktop's width and at a phone's, and from another
+session's page: one queue for the team), and the tool then runs; denied with
+a note, the agent is told; in replay the request is history; budgets are set
+and removed in place, and their warnings show.
 
 podium is served with Claude Code's sandbox programs off the PATH, so the
 double's hello world asks before it lists the directory with Bash
@@ -226,3 +228,23 @@ def test_a_request_denied_with_a_note_by_keys_tells_the_agent(
         expect(asked.locator(".details")).to_contain_text("$ ls")
         page.keyboard.press("Escape")
         expect(page.locator("#approvals-panel")).to_be_hidden()
+
+
+def test_one_queue_for_the_team_a_request_of_another_session_is_decided_from_any(
+    served: Served, client: httpx.Client, browser: Any
+) -> None:
+    session_id = asking_agent(served.app, served.cwd)
+    elsewhere = client.post("/api/sessions", json={"title": "elsewhere"}).json()["session_id"]
+    with tab(browser, DESKTOP) as page:
+        page.goto(f"{served.url}/sessions/{elsewhere}")
+        expect(page.locator("#approvals-count")).to_have_text("1 approval")
+        page.locator("#approvals-count").click()
+        request = page.locator('#approvals .approval[data-status="pending"]')
+        link = request.locator(".approval-session")
+        expect(link).to_have_text(f"in session {str(session_id)[:8]}")
+        expect(link).to_have_attribute("href", f"/sessions/{session_id}")
+        request.locator("button.allow-once").click()
+        eventually(lambda: turn_done(served.conninfo, session_id), "the turn's end")
+        ((output, is_error),) = ran_bash(served.conninfo)
+        assert output["stdout"] == "hello.py" and not is_error
+        expect(page.locator("#approvals-count")).to_have_text("0 approvals")

@@ -61,9 +61,9 @@ export const api = {
   commandAgent: (id, name, command) => request("POST", `${agent(id, name)}/commands`, { command }),
   interruptAgent: (id, name) => request("POST", `${agent(id, name)}/interrupt`),
   deleteAgent: (id, name) => request("DELETE", agent(id, name)),
-  /** A session's requests for permission: status "pending" or "decided". */
-  approvals: (id, status) =>
-    request("GET", `/api/approvals?${new URLSearchParams({ status, session: id })}`).then((d) => d.approvals),
+  /** Every session's requests for permission: status "pending" or "decided". */
+  approvals: (status) =>
+    request("GET", `/api/approvals?${new URLSearchParams({ status })}`).then((d) => d.approvals),
   /** decision: "allow" | "deny"; scope: how far an allow reaches; message: what a denied agent is told. */
   decide: (approvalId, decision, scope, message) =>
     request("POST", `/api/approvals/${encodeURIComponent(approvalId)}/decision`,
@@ -76,9 +76,9 @@ export const api = {
   /** One page of a session's log: {events, next_after, head}. */
   events: (id, after, limit) =>
     request("GET", `${session(id)}/events?after=${after}&limit=${limit}`),
-  /** The URL of the live stream of a session's events after `after`. */
-  streamUrl: (id, after) => {
-    const query = new URLSearchParams({ session: id, after: String(after) });
-    return `/api/stream?${query}`;
+  /** The URL of the live stream of the events a filter selects: {session, category, after}. */
+  streamUrl: (filter) => {
+    const given = Object.entries(filter).filter(([, value]) => value != null);
+    return `/api/stream?${new URLSearchParams(given.map(([key, value]) => [key, String(value)]))}`;
   },
 };

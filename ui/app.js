@@ -36,7 +36,7 @@ class SessionPage {
     this.title = null;
 
     this.notifier = new Notifier((id) => this.openQueue(id));
-    this.pending = new PendingRequests(sessionId, () => this.timeline.stateAt(this.log.events.length),
+    this.pending = new PendingRequests(
       (requests) => {
         this.notifier.pending(requests);
         this.schedule();
@@ -61,7 +61,7 @@ class SessionPage {
       },
     });
     this.stream = new StreamPanel(byId("stream-panel"), this.log);
-    this.approvals = new ApprovalsPanel(byId("approvals-panel"), {
+    this.approvals = new ApprovalsPanel(byId("approvals-panel"), sessionId, {
       decide: (approval, decision, scope, message) => this.decide(approval, decision, scope, message),
       close: () => this.toggleQueue(false),
       notify: () => this.askToNotify(),
@@ -77,8 +77,7 @@ class SessionPage {
       this.drafts.delta(delta);
       if (this.view.following) this.schedule();
     });
-    this.log.on("status", (connection) => {
-      if (connection === "live") this.pending.refresh(); // (re)connected: what was missed
+    this.log.on("status", () => {
       const problem = this.log.error?.message;
       if (problem && problem !== this.shownProblem) toast(problem); // once, not at every retry
       this.shownProblem = problem;
@@ -88,6 +87,7 @@ class SessionPage {
   }
 
   start() {
+    this.pending.watch(); // every session's requests, on any page: the front page's too
     if (this.sessionId) this.log.start();
     else this.log.setStatus("no session");
   }
@@ -96,7 +96,6 @@ class SessionPage {
     const { events } = this.log;
     this.stream.appended(start);
     for (let i = start; i < events.length; i++) this.drafts.stored(events[i]);
-    if (this.log.complete) this.pending.appended(events, start); // the history's: asked once live
     const view = this.view;
     if (view.following) view.count = events.length;
     else if (view.target != null) view.count = this.log.countUpToId(view.target);
@@ -133,7 +132,8 @@ class SessionPage {
       document.title = `${this.title} · podium`;
     }
     this.header.setSession(this.title, this.sessionId);
-    const pending = following ? this.pending.list(state) : pendingApprovals(state);
+    // Live: every session's requests (one queue for the team); in replay, this session's as they were.
+    const pending = following ? this.pending.list() : pendingApprovals(state);
     this.header.render(state, this.log.connection, pending.length, following);
     this.approvals.render(pending, decidedNewestFirst(Object.values(state.approvals)), following);
     this.approvals.setNotifiable(this.notifier.askable);

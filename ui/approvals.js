@@ -1,14 +1,14 @@
-// The approval queue: every request for permission of the session's agents,
+// The approval queue: every request for permission of every session's agents,
 // oldest first, each with who asks, for which task, the tool, its input as a
 // person reads it (a command, a diff preview) and the rule that asked; and
 // Allow once / Always for this agent / Deny with a note, by click or by key.
 //
-// Live, the queue is what GET /api/approvals says is pending (the page asks
-// again as approval events arrive), followed by the requests decided, as the
-// log tells them. In replay it is the log's requests as of the shown moment:
-// history, with the buttons disabled.
+// Live, the queue is what GET /api/approvals says is pending in any session
+// (ui/pending.js keeps it current), followed by the shown session's requests
+// decided, as its log tells them. In replay it is the session's requests as
+// of the shown moment: history, with the buttons disabled.
 
-import { h, clock, setText } from "./format.js";
+import { h, clock, setText, shortId } from "./format.js";
 import { toolInput, ruleLabel } from "./details.js";
 import { hue } from "./agents.js";
 import { ApprovalStatus, Scope, Decision } from "./meta.js";
@@ -69,10 +69,12 @@ export function shortcutOf(key) {
 export class ApprovalsPanel {
   /**
    * @param root the drawer's element
+   * @param sessionId the shown session's id: a request of another says which it is
    * @param actions {decide(approval, decision, scope, message) => Promise, close(), notify()}
    */
-  constructor(root, actions) {
+  constructor(root, sessionId, actions) {
     this.root = root;
+    this.sessionId = sessionId;
     this.actions = actions;
     this.count = h("span.approvals-count");
     this.notifyButton = h("button.small#approvals-notify", {
@@ -154,6 +156,11 @@ export class ApprovalsPanel {
         h("span.approval-agent", null, approval.agent),
         h("span.approval-task", null, approval.task ? `task ${approval.task}` : "no task"),
         h("span.approval-time", { title: approval.requested_at }, clock(approval.requested_at))),
+      approval.session_id === this.sessionId ? null : h("a.approval-session", {
+        href: `/sessions/${encodeURIComponent(approval.session_id)}`,
+        title: "open the session this request is from",
+        onclick: (e) => e.stopPropagation(),
+      }, `in session ${shortId(approval.session_id)}`),
       h("div.approval-tool", null,
         h("span.approval-tool-name", null, approval.tool),
         h("span.approval-rule", null, ruleLabel(approval.rule))),

@@ -58,7 +58,7 @@ export class EventLog {
   }
 
   follow() {
-    const source = new EventSource(api.streamUrl(this.sessionId, this.lastId));
+    const source = new EventSource(api.streamUrl({ session: this.sessionId, after: this.lastId }));
     source.addEventListener("event", (message) => this.append([JSON.parse(message.data)]));
     source.addEventListener("delta", (message) => this.emit("delta", JSON.parse(message.data)));
     source.onopen = () => this.setStatus("live");

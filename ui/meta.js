@@ -20,6 +20,8 @@ export const ApprovalStatus = strict(approvalStatuses, "approval status");
 export const Scope = strict(scopes, "approval scope");
 /** What a person can decide on a request (Decision.ALLOW, Decision.DENY). */
 export const Decision = strict(decisions, "decision");
+/** The category of the requests' and decisions' events (a live binding: set by learnMeta). */
+export let APPROVAL_CATEGORY = null;
 /** Every event category, in the order the domain lists them. */
 export const CATEGORIES = [];
 /** The system log's levels, least severe first. */
@@ -34,6 +36,7 @@ export function learnMeta(meta) {
   Object.assign(approvalStatuses, meta.approvals.statuses);
   Object.assign(scopes, meta.approvals.scopes);
   Object.assign(decisions, meta.approvals.decisions);
+  APPROVAL_CATEGORY = meta.approvals.category;
 }
 
 function strict(values, what) {

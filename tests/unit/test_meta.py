@@ -28,8 +28,9 @@ def test_meta_serves_the_domains_statuses_categories_and_levels() -> None:
     assert META["levels"] == [level.value for level in Level]
 
 
-def test_meta_serves_the_approvals_statuses_scopes_and_decisions() -> None:
+def test_meta_serves_the_approvals_category_statuses_scopes_and_decisions() -> None:
     approvals = META["approvals"]
+    assert approvals["category"] == Category.APPROVAL
     assert approvals["statuses"] == {status.name: status.value for status in ApprovalStatus}
     assert approvals["scopes"] == {scope.name: scope.value for scope in Scope}
     assert approvals["decisions"] == {"ALLOW": "allow", "DENY": "deny"}
