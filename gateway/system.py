@@ -89,7 +89,11 @@ class System:
             env = cli_env(self.double, config.data_dir / "demo-home")
             env["NO_PROXY"] = env["no_proxy"] = f"{host},{env['NO_PROXY']}"
             allowed_domains.append(host)
-        confinement = Confinement.here(data_dir=config.data_dir, allowed_domains=allowed_domains)
+        confinement = Confinement.here(
+            data_dir=config.data_dir,
+            allowed_domains=allowed_domains,
+            web_fetch_preflight=not config.demo,
+        )
         for notice in (confinement.notice, ALLOW_ALL_NOTICE if config.allow_all else None):
             if notice is not None:
                 print(notice, file=sys.stderr, flush=True)

@@ -140,6 +140,9 @@ class Confinement:
     denied_paths: tuple[Path, ...] = ()
     allowed_domains: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    # Claude Code asks api.anthropic.com whether a host may be fetched before
+    # WebFetch fetches it; demo mode's pages are the model double's, offline.
+    web_fetch_preflight: bool = True
 
     @classmethod
     def here(
@@ -148,6 +151,7 @@ class Confinement:
         data_dir: Path | None = None,
         allowed_domains: Iterable[str] = (),
         path: str | None = None,
+        web_fetch_preflight: bool = True,
     ) -> Confinement:
         """Detect the sandbox's programs; deny the data folder and the usual secrets."""
         missing = tuple(missing_programs(path))
@@ -156,6 +160,7 @@ class Confinement:
             denied_paths=_secret_paths(Path.home(), data_dir),
             allowed_domains=tuple(dict.fromkeys(allowed_domains)),
             missing=missing,
+            web_fetch_preflight=web_fetch_preflight,
         )
 
     @property
@@ -191,7 +196,8 @@ class Confinement:
         merged = merge(self.defaults(), *layers)
         if not asking:
             merged = Permissions(allow=merged.allow, deny=merged.deny)
-        return json.dumps({"permissions": merged.settings()})
+        preflight = {} if self.web_fetch_preflight else {"skipWebFetchPreflight": True}
+        return json.dumps({"permissions": merged.settings(), **preflight})
 
     def pre_approved(self, tools: Iterable[str]) -> list[str]:
         """The tools an agent may use without asking: all but those podium's

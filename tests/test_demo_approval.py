@@ -11,20 +11,12 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
 
 from runtime.model_double import ModelDouble
-from runtime.templates import SHIPPED, split_front_matter
 from tests.gateway_server import Served
 from tests.test_approvals import eventually, pending, query
 
 WORKFLOW = "/scout-and-build create a simple hello world app"
-
-SCOUT, _ = split_front_matter((SHIPPED / "agents" / "scout.md").read_text(encoding="utf-8"))
-pytestmark = pytest.mark.skipif(
-    "WebFetch" not in SCOUT.get("tools", ""),
-    reason="the shipped scout template does not offer WebFetch yet (helper D's report)",
-)
 
 
 def run_the_workflow(served: Served, client: httpx.Client) -> tuple[UUID, dict[str, Any]]:
