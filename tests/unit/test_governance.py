@@ -10,30 +10,19 @@ from uuid import UUID
 import pytest
 
 from domain.agent import Agent
-from domain.agent_rules import TurnReport
 from domain.application import Podium
 from domain.approval import Approval
 from domain.budget import WARNING_PERCENTS, Spend
 from domain.errors import AgentNotFound, BudgetExhausted
-from domain.events import Usage
 from domain.permissions import Outcome, Permissions, Place, matching_rule, rule_for
 from domain.statuses import AgentStatus, TurnOutcome
-
-
-def turn(cost_usd: float) -> TurnReport:
-    return TurnReport(
-        usage=Usage(input_tokens=1),
-        cost_usd=cost_usd,
-        duration_ms=1,
-        num_turns=1,
-        claude_session_id="c",
-    )
+from tests.unit.test_budget import report
 
 
 def run_turn(agent: Agent, cost_usd: float) -> TurnOutcome:
     agent.command("work")
     agent.start_turn()
-    return agent.finish_turn(turn(cost_usd))
+    return agent.finish_turn(report(cost_usd))
 
 
 def kinds(agent: Agent | Any) -> list[str]:
