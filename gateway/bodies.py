@@ -19,6 +19,7 @@ from starlette.requests import Request
 
 from domain.approval import Scope
 from domain.names import AGENT_NAME
+from domain.permissions import Outcome
 from gateway.problems import Problem
 
 MAX_BODY = 256 * 1024
@@ -67,6 +68,7 @@ class NewAgent(msgspec.Struct, forbid_unknown_fields=True):
     model: Label | None = None
     template: Label | None = None
     budget_usd: Usd | None = None
+    permissions: RuleLayer | None = None  # the agent's own layer (a template's comes with it)
 
 
 class NewCommand(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,12 +101,18 @@ RuleText = Annotated[
 RuleList = Annotated[list[RuleText], msgspec.Meta(max_length=500)]
 
 
-class SessionRules(msgspec.Struct, forbid_unknown_fields=True):
-    """A session's whole layer of permission rules, in place of what it had."""
+class RuleLayer(msgspec.Struct, forbid_unknown_fields=True):
+    """A whole layer of permission rules: a session's (in place of what it had),
+    or the one an agent is created with."""
 
     allow: RuleList = []
     ask: RuleList = []
     deny: RuleList = []
+
+    def rules(self) -> dict[Outcome, list[str]]:
+        """The rules by outcome, as the domain takes them (and checks them: a
+        malformed rule raises MalformedRule, a 422)."""
+        return {Outcome.ALLOW: self.allow, Outcome.ASK: self.ask, Outcome.DENY: self.deny}
 
 
 B = TypeVar("B", bound=msgspec.Struct)

@@ -23,7 +23,7 @@ from gateway.bodies import (
     NewCommand,
     NewMessage,
     NewSession,
-    SessionRules,
+    RuleLayer,
 )
 from gateway.governance_routes import GovernanceRoutes
 from gateway.meta import META_SCHEMA, meta
@@ -223,7 +223,7 @@ def endpoints(routes: Routes, claims: AsyncConnectionPool) -> list[Endpoint]:
             governance.set_session_permissions,
             "Replace the session's layer of permission rules (a malformed rule is refused, "
             "named); the layer as recorded",
-            SessionRules,
+            RuleLayer,
             S,
             answer=RULES,
             claims=claims,

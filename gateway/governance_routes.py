@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.application import Podium
-from domain.permissions import Outcome, Permissions
-from gateway.bodies import NewBudget, SessionRules, read_body
+from domain.permissions import Permissions
+from gateway.bodies import NewBudget, RuleLayer, read_body
 from gateway.reads import session_id_of
 from gateway.routes import SOURCE, json
 
@@ -61,11 +61,10 @@ class GovernanceRoutes:
     async def set_session_permissions(self, request: Request) -> Response:
         """The session's whole layer of rules, in place of what it had; as recorded."""
         session_id = session_id_of(request)
-        body = await read_body(request, SessionRules)
-        rules = {Outcome.ALLOW: body.allow, Outcome.ASK: body.ask, Outcome.DENY: body.deny}
+        body = await read_body(request, RuleLayer)
 
         def set_them() -> Permissions:
-            self.app.set_session_rules(session_id, rules)
+            self.app.set_session_rules(session_id, body.rules())
             return self.app.get_session(session_id).permissions
 
         return json(await asyncio.to_thread(set_them))

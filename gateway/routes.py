@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 
 from domain.application import Podium
 from domain.approval import ApprovalStatus
+from domain.permissions import NO_RULES, Permissions
 from gateway.bodies import Decision, NewAgent, NewCommand, NewMessage, NewSession, read_body
 from gateway.live_events import LiveEvents
 from gateway.params import NOTIFICATION_ID_MAX, choice_param, int_param, shown, text_param
@@ -119,12 +120,14 @@ class Routes:
         session_id, cwd = await self._session(request)
         body = await read_body(request, NewAgent)
         setup = agent_setup(body.system_prompt, body.model, body.template, cwd)
+        own = NO_RULES if body.permissions is None else Permissions.of(body.permissions.rules())
         agent = await asyncio.to_thread(
             self.app.create_agent,
             session_id,
             body.name,
             cwd=".",
             budget_usd=body.budget_usd,
+            permissions=own,
             **setup.options(),
         )
         return json({"agent_id": agent.id, "name": agent.name, "model": agent.model}, 201)

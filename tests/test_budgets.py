@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 
+from domain.permissions import Permissions
 from tests.gateway_server import Served
 from tests.test_approvals import eventually, query
 
@@ -179,3 +180,22 @@ def test_a_malformed_rule_is_refused_by_name(
     answer = client.post(f"/api/sessions/{session}/permissions", json=rules)
     assert answer.status_code == 422, answer.text
     assert complaint in answer.json()["detail"], answer.text
+
+
+def test_an_agent_is_created_with_its_own_layer_of_rules(
+    served: Served, client: httpx.Client
+) -> None:
+    session = session_with(client)
+    rules = {"allow": ["Bash(npm test:*)"], "deny": ["WebFetch"]}
+    answer = client.post(
+        f"/api/sessions/{session}/agents", json={"name": "ann", "permissions": rules}
+    )
+    assert answer.status_code == 201, answer.text
+    agent = served.app.find_agent(UUID(session), "ann")
+    assert agent.permissions == Permissions(allow=("Bash(npm test:*)",), deny=("WebFetch",))
+    malformed = client.post(
+        f"/api/sessions/{session}/agents",
+        json={"name": "bob", "permissions": {"allow": ["Bash(npm"]}},
+    )
+    assert malformed.status_code == 422 and "'Bash(npm'" in malformed.json()["detail"]
+    assert client.get(f"/api/sessions/{session}/agents").json()["agents"][0]["name"] == "ann"

@@ -91,7 +91,7 @@ def test_budgets_and_rules_are_commands_with_their_bodies(client: httpx.Client) 
     for path, body in (
         ("/api/sessions/{session_id}/budget", "NewBudget"),
         ("/api/sessions/{session_id}/agents/{name}/budget", "NewBudget"),
-        ("/api/sessions/{session_id}/permissions", "SessionRules"),
+        ("/api/sessions/{session_id}/permissions", "RuleLayer"),
         ("/api/approvals/{approval_id}/decision", "Decision"),
     ):
         operation = paths[path]["post"]
