@@ -38,6 +38,7 @@ from eventsourcing.persistence import (
 )
 
 from domain.ports import AsyncRecorder
+from eventlog import metrics
 from eventlog.group_sizing import MAX_GROUP_EVENTS, GroupSizing
 
 _STOP = object()
@@ -257,7 +258,11 @@ class GroupCommitRecorder(ApplicationRecorder, AsyncRecorder):
             raise
         finally:
             _wake_tasks(group)
-            self._sizing.committed(began, time.perf_counter())
+            answered = time.perf_counter()
+            self._sizing.committed(began, answered)
+        saved = sum(len(caller.events) for caller in group if caller.error is None)
+        if saved:
+            metrics.group_committed(saved, group[0].queued_at, answered)
 
     def _commit(self, group: list[Caller]) -> None:
         try:

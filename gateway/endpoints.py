@@ -27,6 +27,7 @@ from gateway.bodies import (
 )
 from gateway.governance_routes import GovernanceRoutes
 from gateway.meta import META_SCHEMA, meta
+from gateway.metrics import MetricsPage, counted_sse
 from gateway.openapi import Endpoint, JsonSchema, Param, document, object_schema
 from gateway.params import NOTIFICATION_ID_MAX
 from gateway.reads import LEVELS, LOG_CATEGORIES, MAX_LIMIT
@@ -336,8 +337,17 @@ def endpoints(routes: Routes, claims: AsyncConnectionPool) -> list[Endpoint]:
         ),
         Endpoint(
             "GET",
+            "/metrics",
+            MetricsPage(routes.pool).metrics,
+            "podium in Prometheus' text format (a source it cannot read is missing, and "
+            "podium_metrics_errors says which)",
+            needs_database=False,  # what it cannot read, it leaves out
+            media_type="text/plain",
+        ),
+        Endpoint(
+            "GET",
             "/api/stream",
-            routes.stream,
+            counted_sse(routes.stream),
             "Server-Sent Events; Last-Event-ID (or after) resumes with no gap",
             None,
             {
