@@ -27,7 +27,9 @@ from domain.agent_payloads import (
     AgentStatusChangedV1,
     AgentStatusChangedV2,
     AgentTurnCompletedV1,
+    AgentTurnCompletedV2,
     BudgetExceededV1,
+    CostDiscrepancyV1,
     EventSummarizedV1,
     FileChangedV1,
     HookFiredV1,
@@ -231,7 +233,8 @@ class FileChanged(PodiumEvent):
 
 @dataclass(frozen=True)
 class TurnCompleted(PodiumEvent):
-    payload: AgentTurnCompletedV1
+    payload: AgentTurnCompletedV2
+    previous_payloads = (AgentTurnCompletedV1,)
 
     def apply(self, agent: Agent) -> None:
         usage = self.payload.usage
@@ -309,6 +312,11 @@ class AgentDeleted(PodiumEvent):
 @dataclass(frozen=True)
 class EventSummarized(PodiumEvent):
     payload: EventSummarizedV1
+
+
+@dataclass(frozen=True)
+class CostDiscrepancy(PodiumEvent):
+    payload: CostDiscrepancyV1
 
 
 # The step each event is in its agent's life (domain/statuses.py says what each

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from domain.agent_payloads import (
-    AgentTurnCompletedV1,
+    AgentTurnCompletedV2,
     BudgetExceededV1,
+    CostDiscrepancyV1,
     EventSummarizedV1,
     FileChangedV1,
     HookFiredV1,
@@ -24,6 +25,7 @@ from domain.agent_payloads import (
 )
 from domain.aggregate import PodiumAggregate
 from domain.events import Usage, check_cost
+from domain.prices import PRICES
 
 
 class AgentActivity(PodiumAggregate):
@@ -66,9 +68,13 @@ class AgentActivity(PodiumAggregate):
         claude_session_id: str,
         is_error: bool = False,
     ) -> None:
+        """Record the turn's tokens and the CLI's cost, with podium's price of
+        the tokens beside it; a CostDiscrepancy for each model whose share the
+        two price differently."""
         usage.check()
         check_cost(cost_usd)
-        payload = AgentTurnCompletedV1(
+        priced = PRICES.price(self.model, usage)
+        payload = AgentTurnCompletedV2(
             task=self.task,
             model=self.model,
             usage=usage,
@@ -77,8 +83,18 @@ class AgentActivity(PodiumAggregate):
             num_turns=num_turns,
             claude_session_id=claude_session_id,
             is_error=is_error,
+            priced_usd=priced,
         )
         self.trigger_event(events.TurnCompleted, payload=payload)
+        for share, share_priced in PRICES.disagreements(usage):
+            discrepancy = CostDiscrepancyV1(
+                task=self.task,
+                model=share.model,
+                cli_cost_usd=share.cost_usd,
+                priced_usd=share_priced,
+                tokens=share,
+            )
+            self.trigger_event(events.CostDiscrepancy, payload=discrepancy)
 
     def fire_hook(self, hook: str, tool: str | None, data: dict[str, Any]) -> None:
         """A Claude Code hook ran (Stop, Notification, SubagentStart, PreCompact, ...)."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any, NoReturn
 from uuid import UUID
 
-from domain.events import Payload, Usage
+import msgspec
+
+from domain.events import ModelTokens, Payload, Usage
 from domain.permissions import NO_RULES, Permissions
 
 
@@ -142,6 +144,31 @@ class AgentTurnCompletedV1(Payload, frozen=True):
     num_turns: int
     claude_session_id: str
     is_error: bool = False
+
+    def upcast(self) -> AgentTurnCompletedV2:
+        return AgentTurnCompletedV2(**msgspec.structs.asdict(self), priced_usd=None)
+
+
+class AgentTurnCompletedV2(AgentTurnCompletedV1, frozen=True, tag=2):
+    """``cost_usd`` stays the CLI's (budgets decide on it); ``priced_usd`` is
+    what podium's price table says the same tokens cost (None: a model the
+    table does not know, or a turn recorded before podium priced turns)."""
+
+    priced_usd: float | None = None
+
+    def upcast(self) -> NoReturn:
+        raise NotImplementedError(f"{type(self).__name__} is the latest version")
+
+
+class CostDiscrepancyV1(Payload, frozen=True):
+    """The CLI's cost of one model's share of a turn and podium's price of the
+    same tokens differ by more than domain.prices.TOLERANCE."""
+
+    task: str | None
+    model: str
+    cli_cost_usd: float
+    priced_usd: float
+    tokens: ModelTokens  # the share priced (its cost_usd is the CLI's)
 
 
 class AgentInterruptedV1(Payload, frozen=True):

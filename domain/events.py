@@ -47,13 +47,39 @@ class PodiumCreated(Aggregate.Created):
     previous_payloads: ClassVar[tuple[type[Payload], ...]] = ()
 
 
+class ModelTokens(msgspec.Struct, frozen=True, kw_only=True):
+    """One model's share of a turn (the CLI's ``modelUsage``: sub-agents'
+    models are among them), with the CLI's cost for it."""
+
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0  # all of it; the 1-hour part below
+    cache_creation_1h_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cost_usd: float = 0.0  # the CLI's
+
+
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
-    """Tokens of one model turn, as the Messages API reports them."""
+    """Tokens of one model turn, as the Messages API reports them.
+
+    ``cache_creation_input_tokens`` is every cache write; the API splits it by
+    time to live (``usage.cache_creation``), which prices differently: the
+    1-hour part is ``cache_creation_1h_input_tokens``, the rest is 5-minute
+    writes (events recorded before the split have 0 there: all 5-minute, the
+    CLI's default). ``models``: each model's share, sub-agents' included,
+    where the CLI reports it (the totals above then include them too)."""
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    cache_creation_1h_input_tokens: int = 0
+    models: tuple[ModelTokens, ...] = ()
+
+    @property
+    def cache_creation_5m_input_tokens(self) -> int:
+        return self.cache_creation_input_tokens - self.cache_creation_1h_input_tokens
 
     @property
     def total_tokens(self) -> int:
@@ -66,10 +92,13 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
 
     def check(self) -> None:
         """Refuse negative counts: the log's sums must never go down."""
-        for field in self.__struct_fields__:
-            value = getattr(self, field)
-            if value < 0:
-                raise NegativeAmount(field, value)
+        for counts in (self, *self.models):
+            for field in counts.__struct_fields__:
+                value = getattr(counts, field)
+                if isinstance(value, int | float) and value < 0:
+                    raise NegativeAmount(field, value)
+        if (five_minutes := self.cache_creation_5m_input_tokens) < 0:
+            raise NegativeAmount("cache_creation_5m_input_tokens", five_minutes)
 
 
 def check_cost(cost_usd: float) -> None:

@@ -55,7 +55,7 @@ from runtime.confinement import is_inside, target_path
 from runtime.deltas import DeltaSink, text_delta
 from runtime.journal import Journal
 from runtime.settings import RuntimeSettings
-from runtime.turns import TurnCosts, turn_report
+from runtime.turns import TurnCosts
 
 OTHER_HOOKS: tuple[HookEvent, ...] = (
     "UserPromptSubmit",
@@ -288,6 +288,6 @@ class AgentRecording:
         # What the turn still asks nobody can act on any more (the sandbox's
         # question for a host outlives the command that needed it).
         await self.give_up(TURN_OVER_REASON)
-        report = turn_report(result, self.costs.turn_cost(result))
+        report = self.costs.report(result)
         await self.journal.write(lambda agent: agent.finish_turn(report))
         await self.on_turn_completed(self.journal.aggregate)
