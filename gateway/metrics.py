@@ -20,6 +20,7 @@ from prometheus_client.metrics_core import Metric
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.websockets import WebSocket
 
 from gateway.metrics_database import DatabaseMetrics
 
@@ -49,6 +50,20 @@ def counted_sse(
 
         response.body_iterator = sending()
         return response
+
+    return counted
+
+
+def counted_websocket(
+    handler: Callable[[WebSocket], Awaitable[None]],
+) -> Callable[[WebSocket], Awaitable[None]]:
+    """``handler``'s WebSocket streams, counted in podium_open_streams while open."""
+    streams = OPEN_STREAMS.labels("websocket")
+
+    @functools.wraps(handler)
+    async def counted(websocket: WebSocket) -> None:
+        with streams.track_inprogress():
+            await handler(websocket)
 
     return counted
 

@@ -4,8 +4,9 @@ queries return them, the group commit's instruments, the open streams' count."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from decimal import Decimal
+from typing import Any
 from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
@@ -15,10 +16,11 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
+from starlette.websockets import WebSocket
 
 from eventlog.group_commit import GroupCommitRecorder
 from gateway import metrics_database as m
-from gateway.metrics import counted_sse
+from gateway.metrics import counted_sse, counted_websocket
 
 
 class _Families:
@@ -107,7 +109,8 @@ def test_an_sse_stream_is_counted_while_it_is_sent() -> None:
     async def scenario() -> list[float]:
         response = await counted_sse(stream)(Request({"type": "http", "headers": []}))
         seen = [open_streams()]
-        chunks = response.body_iterator.__aiter__()
+        chunks = response.body_iterator
+        assert isinstance(chunks, AsyncGenerator)
         await chunks.__anext__()
         seen.append(open_streams())
         await chunks.aclose()  # the client went
@@ -117,3 +120,25 @@ def test_an_sse_stream_is_counted_while_it_is_sent() -> None:
     start = open_streams()
     assert asyncio.run(scenario()) == [start, start + 1, start]
     assert counted_sse(stream).__name__ == "stream"  # the route keeps its name
+
+
+def test_a_websocket_stream_is_counted_while_it_is_open() -> None:
+    seen: list[float] = []
+
+    async def stream(websocket: WebSocket) -> None:
+        seen.append(_sample("podium_open_streams", kind="websocket"))
+
+    counted = counted_websocket(stream)
+    start = _sample("podium_open_streams", kind="websocket")
+    socket = WebSocket({"type": "websocket", "headers": []}, _nothing, _nothing)
+
+    async def scenario() -> None:
+        await counted(socket)
+
+    asyncio.run(scenario())
+    assert seen == [start + 1]
+    assert _sample("podium_open_streams", kind="websocket") == start
+
+
+async def _nothing(*args: object) -> Any:
+    raise AssertionError("the stream neither receives nor sends here")
