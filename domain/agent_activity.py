@@ -25,7 +25,7 @@ from domain.agent_payloads import (
 )
 from domain.aggregate import PodiumAggregate
 from domain.events import Usage, check_cost
-from domain.prices import PRICES
+from domain.prices import PRICES, disagreements
 
 
 class AgentActivity(PodiumAggregate):
@@ -73,7 +73,7 @@ class AgentActivity(PodiumAggregate):
         two price differently."""
         usage.check()
         check_cost(cost_usd)
-        priced = PRICES.price(self.model, usage)
+        usage, priced = PRICES.priced(self.model, usage)
         payload = AgentTurnCompletedV2(
             task=self.task,
             model=self.model,
@@ -86,12 +86,12 @@ class AgentActivity(PodiumAggregate):
             priced_usd=priced,
         )
         self.trigger_event(events.TurnCompleted, payload=payload)
-        for share, share_priced in PRICES.disagreements(usage):
+        for share in disagreements(usage):
             discrepancy = CostDiscrepancyV1(
                 task=self.task,
                 model=share.model,
                 cli_cost_usd=share.cost_usd,
-                priced_usd=share_priced,
+                priced_usd=share.priced_usd or 0.0,
                 tokens=share,
             )
             self.trigger_event(events.CostDiscrepancy, payload=discrepancy)

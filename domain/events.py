@@ -58,6 +58,7 @@ class ModelTokens(msgspec.Struct, frozen=True, kw_only=True):
     cache_creation_1h_input_tokens: int = 0
     cache_read_input_tokens: int = 0
     cost_usd: float = 0.0  # the CLI's
+    priced_usd: float | None = None  # podium's (domain/prices.py), set as the turn is recorded
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,7 +96,7 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
         for counts in (self, *self.models):
             for field in counts.__struct_fields__:
                 value = getattr(counts, field)
-                if isinstance(value, int | float) and value < 0:
+                if isinstance(value, int | float) and value < 0:  # priced_usd may be None
                     raise NegativeAmount(field, value)
         if (five_minutes := self.cache_creation_5m_input_tokens) < 0:
             raise NegativeAmount("cache_creation_5m_input_tokens", five_minutes)

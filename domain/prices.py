@@ -14,6 +14,7 @@ import re
 from importlib import resources
 
 import msgspec
+from msgspec.structs import replace
 
 from domain.events import ModelTokens, Usage
 
@@ -50,33 +51,24 @@ class PriceTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         model = _SUFFIX.sub("", model.strip().lower())
         return self.models.get(model) or self.models.get(_DATED.sub("", model))
 
+    def priced(self, model: str, usage: Usage) -> tuple[Usage, float | None]:
+        """The usage with each model's share priced at its own rates (sub-agents
+        may use other models), and the whole turn's price: the sum of the
+        shares', or, without shares, the whole at ``model``'s rates. None when
+        a model is not in the table."""
+        if not usage.models:
+            return usage, self.price_share(_whole(model, usage))
+        shares = tuple(replace(s, priced_usd=self.price_share(s)) for s in usage.models)
+        prices = [s.priced_usd for s in shares]
+        total = None if None in prices else sum(p for p in prices if p is not None)
+        return replace(usage, models=shares), total
+
     def price(self, model: str, usage: Usage) -> float | None:
-        """What the turn's tokens cost: each model's share at its own rates
-        where the usage has shares (sub-agents may use other models), else the
-        whole at ``model``'s. None when a model is not in the table."""
-        total = 0.0
-        for share in usage.models or (_whole(model, usage),):
-            priced = self.price_share(share)
-            if priced is None:
-                return None
-            total += priced
-        return total
+        return self.priced(model, usage)[1]
 
     def price_share(self, share: ModelTokens) -> float | None:
         rates = self.rates(share.model)
         return None if rates is None else _cost(rates, share)
-
-    def disagreements(self, usage: Usage) -> tuple[tuple[ModelTokens, float], ...]:
-        """Each model share whose CLI cost and podium's price of its tokens
-        ``disagree``, with that price. Only shares are compared: the CLI's
-        total covers sub-agents' calls, which its main-loop usage leaves out,
-        so a total set against the main loop's tokens would disagree falsely."""
-        found = []
-        for share in usage.models:
-            priced = self.price_share(share)
-            if priced is not None and disagree(share.cost_usd, priced):
-                found.append((share, priced))
-        return tuple(found)
 
 
 def _whole(model: str, usage: Usage) -> ModelTokens:
@@ -105,6 +97,16 @@ def _cost(rates: Rates, share: ModelTokens) -> float:
 def disagree(cli_usd: float, priced_usd: float) -> bool:
     """The two figures for one turn differ by more than ``TOLERANCE`` of the larger."""
     return abs(cli_usd - priced_usd) > TOLERANCE * max(abs(cli_usd), abs(priced_usd))
+
+
+def disagreements(usage: Usage) -> tuple[ModelTokens, ...]:
+    """The priced shares whose CLI cost and podium's price ``disagree``. Only
+    shares are compared: the CLI's total covers sub-agents' calls, which its
+    main-loop usage leaves out, so a total set against the main loop's tokens
+    would disagree where nothing is wrong."""
+    return tuple(
+        s for s in usage.models if s.priced_usd is not None and disagree(s.cost_usd, s.priced_usd)
+    )
 
 
 PRICES = PriceTable.shipped()

@@ -1,5 +1,8 @@
-"""The agents read model: each agent's status, model, tokens, cost, budget, task,
-and how many commands wait for their turn.
+"""The agents read model: each agent's status, model, tokens (cache writes and
+reads among them, its sub-agents' included), cost, budget, task, and how many
+commands wait for their turn. ``cost_usd`` is the CLI's, as budgets count it;
+``priced_usd`` beside it is podium's price of the same tokens
+(projections/read_models/costs.py says more).
 
 Statuses follow the agent's one transition table (domain/statuses.py), step
 for step as the Agent aggregate follows it (``domain.agent.status_step``), so
@@ -69,7 +72,11 @@ class AgentsProjector(Projector):
             "output_tokens": 0,
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,
+            "cache_creation_1h_input_tokens": 0,
             "cost_usd": 0,
+            "priced_usd": 0,
+            "unpriced_turns": 0,
+            "discrepancies": 0,
             "budget_usd": None if p.budget_usd is None else usd(p.budget_usd),
             "budget_warned": 0,
             "turns": 0,
@@ -115,7 +122,13 @@ def _turn_completed(row: Row, p: Any, at: datetime) -> None:
     row["output_tokens"] += usage.output_tokens
     row["cache_creation_input_tokens"] += usage.cache_creation_input_tokens
     row["cache_read_input_tokens"] += usage.cache_read_input_tokens
+    row["cache_creation_1h_input_tokens"] += usage.cache_creation_1h_input_tokens
     row["cost_usd"] += usd(p.cost_usd)
+    priced = p.priced_usd if isinstance(p, a.AgentTurnCompletedV2) else None
+    if priced is None:
+        row["unpriced_turns"] += 1
+    else:
+        row["priced_usd"] += usd(priced)
     row["turns"] += 1
     row["claude_session_id"] = p.claude_session_id
 
@@ -131,6 +144,10 @@ def _budget_warned(row: Row, p: Any, at: datetime) -> None:
     row["budget_warned"] = p.percent
 
 
+def _cost_discrepancy(row: Row, p: Any, at: datetime) -> None:
+    row["discrepancies"] += 1
+
+
 def _deleted(row: Row, p: Any, at: datetime) -> None:
     row["deleted_at"] = at
 
@@ -143,5 +160,6 @@ _FOLDS: dict[PodiumEventType, Callable[[Row, Any, datetime], None]] = {
     a.AgentDeleted: _deleted,
     a.BudgetSet: _budget_set,
     a.BudgetWarned: _budget_warned,
+    a.CostDiscrepancy: _cost_discrepancy,
 }
 _STEPPING = frozenset(a.STEPS)  # the events that move the status a step

@@ -1,57 +1,120 @@
-"""The costs read model: spend per session, actor, model and day."""
+"""The costs read model: spend per session, actor, model and day.
+
+Every model a turn used has its own row: an agent's turn that ran a Task
+sub-agent on another model counts that model's tokens and cost under it
+(``Usage.models``, as the CLI reports them). Each row sums both costs of its
+turns: ``cost_usd``, the CLI's, which budgets decide on, so that the read
+model and the budget rule agree to the cent; and ``priced_usd``, podium's
+price of the same tokens (domain/prices.py), the one to reconcile a bill
+with. A turn podium could not price (a model its table does not know) is
+counted in ``unpriced_turns`` instead.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from domain import agent as a
 from domain import session as s
+from domain.events import ModelTokens, Usage
 from eventlog.reading import RecordedEvent
 from projections.projector import Projector, Tables, usd
 
 KEY = {"session_id": "uuid", "actor_id": "uuid", "model": "text", "day": "date"}
+Key = tuple[Any, ...]
+Turn = s.SessionTurnCompletedV1 | a.AgentTurnCompletedV1
+
+
+def _shares(p: Turn) -> Iterator[tuple[ModelTokens, Decimal]]:
+    """Each model's share of the turn with its part of the turn's CLI cost
+    (the last share takes what the others leave, so the parts sum to it exactly)."""
+    priced = p.priced_usd if isinstance(p, a.AgentTurnCompletedV2) else None
+    shares = p.usage.models or (_whole(p.model, p.usage, priced),)
+    left = usd(p.cost_usd)
+    for share in shares[:-1]:
+        part = usd(share.cost_usd)
+        left -= part
+        yield share, part
+    yield shares[-1], left
+
+
+def _whole(model: str, usage: Usage, priced: float | None) -> ModelTokens:
+    return ModelTokens(
+        model=model,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens,
+        cache_creation_1h_input_tokens=usage.cache_creation_1h_input_tokens,
+        cache_read_input_tokens=usage.cache_read_input_tokens,
+        priced_usd=priced,
+    )
 
 
 class CostsProjector(Projector):
     name = "costs"
     weight = 0.3
-    events = frozenset({s.TurnCompleted, a.TurnCompleted})
+    events = frozenset({s.TurnCompleted, a.TurnCompleted, a.CostDiscrepancy})
 
     def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
-        turns: list[tuple[tuple[Any, ...], str, str, RecordedEvent]] = []
+        changes: list[tuple[Key, str, str, ModelTokens | None, Decimal]] = []
         for event in events:
             p = event.payload
             day = event.timestamp.date()
             if isinstance(p, s.SessionTurnCompletedV1):
-                key = (event.stream_id, event.stream_id, p.model, day)
-                turns.append((key, "orchestrator", "orchestrator", event))
-            elif isinstance(p, a.AgentTurnCompletedV1):
-                who = self.directory.lookup(tables.cur, event.stream_id)
+                for share, cost in _shares(p):
+                    key = (event.stream_id, event.stream_id, share.model, day)
+                    changes.append((key, "orchestrator", "orchestrator", share, cost))
+                continue
+            who = self.directory.lookup(tables.cur, event.stream_id)
+            if isinstance(p, a.AgentTurnCompletedV1):
+                for share, cost in _shares(p):
+                    key = (who.session_id, event.stream_id, share.model, day)
+                    changes.append((key, "agent", who.name, share, cost))
+            elif isinstance(p, a.CostDiscrepancyV1):
                 key = (who.session_id, event.stream_id, p.model, day)
-                turns.append((key, "agent", who.name, event))
-        if not turns:
+                changes.append((key, "agent", who.name, None, Decimal(0)))
+        if not changes:
             return
         rows = tables.keyed(self.name, KEY)
-        rows.load(key for key, *_ in turns)
-        for key, kind, name, event in turns:
-            p = event.payload
-            assert isinstance(p, s.SessionTurnCompletedV1 | a.AgentTurnCompletedV1)
-            row = rows.get(key) or dict(
-                zip(KEY, key, strict=True),
-                actor_kind=kind,
-                actor_name=name,
-                turns=0,
-                input_tokens=0,
-                output_tokens=0,
-                cache_creation_input_tokens=0,
-                cache_read_input_tokens=0,
-                cost_usd=0,
-            )
-            row["turns"] += 1
-            row["input_tokens"] += p.usage.input_tokens
-            row["output_tokens"] += p.usage.output_tokens
-            row["cache_creation_input_tokens"] += p.usage.cache_creation_input_tokens
-            row["cache_read_input_tokens"] += p.usage.cache_read_input_tokens
-            row["cost_usd"] += usd(p.cost_usd)
+        rows.load(key for key, *_ in changes)
+        for key, kind, name, tokens, cost in changes:
+            row = rows.get(key) or _new_row(key, kind, name)
+            if tokens is None:  # a CostDiscrepancy
+                row["discrepancies"] += 1
+            else:
+                _add(row, tokens, cost)
             rows.put(key, row)
+
+
+def _new_row(key: Key, kind: str, name: str) -> dict[str, Any]:
+    return dict(
+        zip(KEY, key, strict=True),
+        actor_kind=kind,
+        actor_name=name,
+        turns=0,
+        input_tokens=0,
+        output_tokens=0,
+        cache_creation_input_tokens=0,
+        cache_creation_1h_input_tokens=0,
+        cache_read_input_tokens=0,
+        cost_usd=0,
+        priced_usd=0,
+        unpriced_turns=0,
+        discrepancies=0,
+    )
+
+
+def _add(row: dict[str, Any], share: ModelTokens, cost: Decimal) -> None:
+    row["turns"] += 1
+    row["input_tokens"] += share.input_tokens
+    row["output_tokens"] += share.output_tokens
+    row["cache_creation_input_tokens"] += share.cache_creation_input_tokens
+    row["cache_creation_1h_input_tokens"] += share.cache_creation_1h_input_tokens
+    row["cache_read_input_tokens"] += share.cache_read_input_tokens
+    row["cost_usd"] += cost
+    if share.priced_usd is None:
+        row["unpriced_turns"] += 1
+    else:
+        row["priced_usd"] += usd(share.priced_usd)

@@ -15,7 +15,11 @@ CREATE TABLE IF NOT EXISTS agents (
     output_tokens bigint NOT NULL DEFAULT 0,
     cache_creation_input_tokens bigint NOT NULL DEFAULT 0,
     cache_read_input_tokens bigint NOT NULL DEFAULT 0,
-    cost_usd numeric NOT NULL DEFAULT 0,
+    cache_creation_1h_input_tokens bigint NOT NULL DEFAULT 0,  -- of the cache writes, 1-hour ones
+    cost_usd numeric NOT NULL DEFAULT 0,  -- the CLI's: what budgets decide on
+    priced_usd numeric NOT NULL DEFAULT 0,  -- podium's price table's, of the priced turns
+    unpriced_turns integer NOT NULL DEFAULT 0,  -- turns of a model the table does not know
+    discrepancies integer NOT NULL DEFAULT 0,  -- CostDiscrepancy events
     budget_usd numeric,  -- none: no budget of its own
     budget_warned integer NOT NULL DEFAULT 0,  -- the last warning percent under the budget
     turns integer NOT NULL DEFAULT 0,
@@ -26,6 +30,11 @@ CREATE TABLE IF NOT EXISTS agents (
     deleted_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS agents_session_name ON agents (session_id, lower(name));
+-- Tables made before costs were reconciled (a rebuild fills the new columns).
+ALTER TABLE agents ADD COLUMN IF NOT EXISTS cache_creation_1h_input_tokens bigint NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN IF NOT EXISTS priced_usd numeric NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN IF NOT EXISTS unpriced_turns integer NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN IF NOT EXISTS discrepancies integer NOT NULL DEFAULT 0;
 -- Tables made before agents queued their commands.
 ALTER TABLE agents ADD COLUMN IF NOT EXISTS queued integer NOT NULL DEFAULT 0;
 -- Tables made before budgets could change: the budget each agent has now,

@@ -53,7 +53,11 @@ def test_each_models_share_is_priced_at_its_own_rates() -> None:
             ModelTokens(model="claude-haiku-4-5", input_tokens=MILLION),  # a sub-agent's
         ),
     )
-    assert PRICES.price("claude-sonnet-4-5", usage) == pytest.approx(3 + 1)
+    priced, total = PRICES.priced("claude-sonnet-4-5", usage)
+    assert total == pytest.approx(3 + 1)
+    assert [s.priced_usd for s in priced.models] == pytest.approx([3, 1])
+    unknown = Usage(models=(ModelTokens(model="claude-opus-4-9", input_tokens=1),))
+    assert PRICES.priced("claude-sonnet-4-5", unknown)[1] is None
 
 
 def test_the_one_percent_rule() -> None:
@@ -179,7 +183,7 @@ def test_a_share_the_cli_priced_otherwise_is_a_cost_discrepancy() -> None:
         90,
         pytest.approx(18),
     )
-    assert found.tokens == wrong
+    assert found.tokens == msgspec.structs.replace(wrong, priced_usd=found.priced_usd)
 
 
 def test_a_turn_recorded_before_podium_priced_turns_is_read_unpriced() -> None:
