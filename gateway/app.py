@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from gateway.bodies import MAX_BODY
 from gateway.body_limit import BodyLimit
 from gateway.endpoints import endpoints
+from gateway.metrics import counted_websocket
 from gateway.problems import HANDLERS, problem_response
 from gateway.routes import Routes
 from gateway.same_origin import SameOriginOnly, ServedNames
@@ -47,7 +48,7 @@ def create_app(
 
     table: list[BaseRoute] = [
         *endpoints(routes, claims),
-        WebSocketRoute("/ws", routes.websocket),
+        WebSocketRoute("/ws", counted_websocket(routes.websocket)),
         Route("/", index),
         Route("/sessions/{session_id}", index),
     ]

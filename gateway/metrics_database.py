@@ -30,7 +30,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from domain.approval import ApprovalStatus
 from eventlog.postgres import EVENTS_TABLE
 from eventlog.reading import HEAD
-from runtime.claims import LEADER_LOCK
+from runtime.claims import LEADER_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +65,12 @@ PENDING = "SELECT count(*) FROM approvals WHERE status = %s"
 # The runtime's leader lock (runtime/claims.py), held by whichever session took
 # it: an advisory lock on one bigint key shows as its two halves. pg_locks is
 # the whole server's: only this database's lock counts.
-_LOCK_KEY = LEADER_LOCK.removeprefix("SELECT pg_try_advisory_lock(").removesuffix(")")
+
 LEADERS = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
     "AND objsubid = 1 AND (classid::bigint << 32) | objid::bigint = "
-    f"({_LOCK_KEY})::bigint"
+    f"({LEADER_KEY})::bigint"
 )
 TOKEN_KINDS = ("input", "output", "cache_write", "cache_read")
 

@@ -31,7 +31,8 @@ POSITION = "runtime"  # this consumer's row in projection_tracking
 # An orchestrator's turn: a message starts it; a result or an interruption ends it.
 MESSAGE = get_topic(s.UserMessageSent)
 TURN_TOPICS = (MESSAGE, get_topic(s.TurnCompleted), get_topic(s.SessionInterrupted))
-LEADER_LOCK = "SELECT pg_try_advisory_lock(hashtext('podium runtime'))"
+LEADER_KEY = "hashtext('podium runtime')"  # the advisory lock's key, as SQL (metrics read it)
+LEADER_LOCK = f"SELECT pg_try_advisory_lock({LEADER_KEY})"
 
 
 class NotLeading(RuntimeError):

@@ -27,7 +27,15 @@ from tests.own_postgres import free_port
 
 TOKEN = secrets.token_urlsafe(24)
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
-GUARDED_PATHS = ("/", "/sessions/x", "/app.js", "/style.css", "/api/sessions", "/api/stream")
+GUARDED_PATHS = (
+    "/",
+    "/sessions/x",
+    "/app.js",
+    "/style.css",
+    "/api/sessions",
+    "/api/stream",
+    "/metrics",
+)
 
 
 @pytest.fixture

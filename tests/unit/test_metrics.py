@@ -70,10 +70,6 @@ def test_agents_are_counted_by_status() -> None:
     assert found[("podium_agents", (("status", "working"),))] == 1
 
 
-def test_the_leader_lock_is_read_by_the_runtimes_own_key() -> None:
-    assert m._LOCK_KEY == "hashtext('podium runtime')"
-
-
 def _sample(name: str, **labels: str) -> float:
     value = REGISTRY.get_sample_value(name, labels)
     return 0.0 if value is None else value
