@@ -81,6 +81,14 @@ async def test_a_turn_with_cache_tokens_costs_what_the_price_table_says(system: 
     assert agent[3] == logged  # the CLI's cost, as the budget counts it
     assert agent[4] == sum(Decimal(repr(t["priced_usd"])) for t in (first, second))
     assert agent[5] == 0
+    (day,) = await rows(
+        system,
+        "SELECT count(*), sum(turns), sum(cache_creation_input_tokens), "
+        "sum(cache_read_input_tokens), sum(cost_usd), sum(priced_usd) FROM costs "
+        "WHERE session_id = %s AND actor_name = 'ann'",
+        session_id,
+    )
+    assert day == (1, 2, *agent[1:5])  # one row: one agent, one model, one day (UTC)
     assert not await rows(system, "SELECT 1 FROM events WHERE event_type = 'CostDiscrepancy'")
 
 
