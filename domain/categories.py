@@ -17,6 +17,7 @@ CATEGORIES: dict[PodiumEventType, Category] = {
     a.AgentFailed: Category.LIFECYCLE,
     a.AgentInterruptRequested: Category.LIFECYCLE,
     a.BudgetExceeded: Category.BUDGET,
+    a.CostDiscrepancy: Category.RESULT,
     a.BudgetSet: Category.BUDGET,
     a.BudgetWarned: Category.BUDGET,
     a.PermissionRuleAdded: Category.PERMISSIONS,

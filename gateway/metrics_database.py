@@ -58,7 +58,8 @@ LAGS = (
 AGENTS = "SELECT status, count(*) FROM agents GROUP BY status ORDER BY status"
 COSTS = (
     "SELECT actor_kind, model, sum(turns), sum(input_tokens), sum(output_tokens), "
-    "sum(cache_creation_input_tokens), sum(cache_read_input_tokens), sum(cost_usd) "
+    "sum(cache_creation_input_tokens - cache_creation_1h_input_tokens), "
+    "sum(cache_creation_1h_input_tokens), sum(cache_read_input_tokens), sum(cost_usd) "
     "FROM costs GROUP BY actor_kind, model ORDER BY actor_kind, model"
 )
 PENDING = "SELECT count(*) FROM approvals WHERE status = %s"
@@ -72,7 +73,7 @@ LEADERS = (
     "AND objsubid = 1 AND (classid::bigint << 32) | objid::bigint = "
     f"({LEADER_KEY})::bigint"
 )
-TOKEN_KINDS = ("input", "output", "cache_write", "cache_read")
+TOKEN_KINDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 
 
 def event_labels(topic: str) -> tuple[str, str]:

@@ -83,7 +83,9 @@ class ReadModelQueries:
         await self.session(session_id)
         return await self.rows(
             "SELECT agent_id, name, incarnation, status, model, template, current_task, queued, "
-            "input_tokens, output_tokens, cost_usd, budget_usd, budget_warned, turns, tool_uses, "
+            "input_tokens, output_tokens, cache_creation_input_tokens, "
+            "cache_creation_1h_input_tokens, cache_read_input_tokens, cost_usd, priced_usd, "
+            "unpriced_turns, discrepancies, budget_usd, budget_warned, turns, tool_uses, "
             "created_at, last_activity_at FROM agents WHERE session_id = %s ORDER BY created_at",
             (session_id,),
         )
@@ -92,7 +94,9 @@ class ReadModelQueries:
         await self.session(session_id)
         return await self.rows(
             "SELECT actor_kind, actor_name, model, day, turns, input_tokens, output_tokens, "
-            "cache_creation_input_tokens, cache_read_input_tokens, cost_usd FROM costs "
+            "cache_creation_input_tokens, cache_creation_1h_input_tokens, "
+            "cache_read_input_tokens, cost_usd, priced_usd, unpriced_turns, discrepancies "
+            "FROM costs "
             "WHERE session_id = %s ORDER BY day, actor_kind DESC, actor_name, model",
             (session_id,),
         )

@@ -171,6 +171,11 @@ def _approval_expired(p: ap.ApprovalExpiredV1) -> str:
     return shorten(f"expired: {p.reason}")
 
 
+@_says(a.CostDiscrepancyV1)
+def _cost_discrepancy(p: a.CostDiscrepancyV1) -> str:
+    return f"cost discrepancy on {p.model}: CLI ${p.cli_cost_usd:.4f}, podium ${p.priced_usd:.4f}"
+
+
 @_says(a.AgentFailedV1)
 def _failed(p: a.AgentFailedV1) -> str:
     return f"failed: {shorten(p.error)}"

@@ -55,13 +55,14 @@ def test_lag_in_events_and_seconds_is_zero_once_caught_up() -> None:
 
 def test_tokens_and_usd_add_up_per_model_across_actors() -> None:
     rows = [
-        ("agent", "haiku", 2, 10, 20, 30, 40, Decimal("0.5")),
-        ("orchestrator", "haiku", 1, 1, 2, 3, 4, Decimal("0.25")),
+        ("agent", "haiku", 2, 10, 20, 30, 5, 40, Decimal("0.5")),
+        ("orchestrator", "haiku", 1, 1, 2, 3, 0, 4, Decimal("0.25")),
     ]
     found = samples(m._cost_families(rows))
     assert found[("podium_turns_total", (("actor", "agent"), ("model", "haiku")))] == 2
     assert found[("podium_tokens_total", (("kind", "cache_read"), ("model", "haiku")))] == 44
     assert found[("podium_tokens_total", (("kind", "input"), ("model", "haiku")))] == 11
+    assert found[("podium_tokens_total", (("kind", "cache_write_1h"), ("model", "haiku")))] == 5
     assert found[("podium_cost_usd_total", (("model", "haiku"),))] == 0.75
 
 
