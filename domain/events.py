@@ -101,6 +101,18 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
         if (five_minutes := self.cache_creation_5m_input_tokens) < 0:
             raise NegativeAmount("cache_creation_5m_input_tokens", five_minutes)
 
+    def share(self, model: str, priced_usd: float | None = None) -> ModelTokens:
+        """The whole turn as one model's share (where the CLI reports no ``models``)."""
+        return ModelTokens(
+            model=model,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens,
+            cache_creation_1h_input_tokens=self.cache_creation_1h_input_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens,
+            priced_usd=priced_usd,
+        )
+
 
 def check_cost(cost_usd: float) -> None:
     if cost_usd < 0:

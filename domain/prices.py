@@ -57,7 +57,7 @@ class PriceTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         shares', or, without shares, the whole at ``model``'s rates. None when
         a model is not in the table."""
         if not usage.models:
-            return usage, self.price_share(_whole(model, usage))
+            return usage, self.price_share(usage.share(model))
         shares = tuple(replace(s, priced_usd=self.price_share(s)) for s in usage.models)
         prices = [s.priced_usd for s in shares]
         total = None if None in prices else sum(p for p in prices if p is not None)
@@ -69,17 +69,6 @@ class PriceTable(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     def price_share(self, share: ModelTokens) -> float | None:
         rates = self.rates(share.model)
         return None if rates is None else _cost(rates, share)
-
-
-def _whole(model: str, usage: Usage) -> ModelTokens:
-    return ModelTokens(
-        model=model,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_creation_input_tokens=usage.cache_creation_input_tokens,
-        cache_creation_1h_input_tokens=usage.cache_creation_1h_input_tokens,
-        cache_read_input_tokens=usage.cache_read_input_tokens,
-    )
 
 
 def _cost(rates: Rates, share: ModelTokens) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 
 from domain import agent as a
 from domain import session as s
-from domain.events import ModelTokens, Usage
+from domain.events import ModelTokens
 from eventlog.reading import RecordedEvent
 from projections.projector import Projector, Tables, usd
 
@@ -31,25 +31,13 @@ def _shares(p: Turn) -> Iterator[tuple[ModelTokens, Decimal]]:
     """Each model's share of the turn with its part of the turn's CLI cost
     (the last share takes what the others leave, so the parts sum to it exactly)."""
     priced = p.priced_usd if isinstance(p, a.AgentTurnCompletedV2) else None
-    shares = p.usage.models or (_whole(p.model, p.usage, priced),)
+    shares = p.usage.models or (p.usage.share(p.model, priced),)
     left = usd(p.cost_usd)
     for share in shares[:-1]:
         part = usd(share.cost_usd)
         left -= part
         yield share, part
     yield shares[-1], left
-
-
-def _whole(model: str, usage: Usage, priced: float | None) -> ModelTokens:
-    return ModelTokens(
-        model=model,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_creation_input_tokens=usage.cache_creation_input_tokens,
-        cache_creation_1h_input_tokens=usage.cache_creation_1h_input_tokens,
-        cache_read_input_tokens=usage.cache_read_input_tokens,
-        priced_usd=priced,
-    )
 
 
 class CostsProjector(Projector):
