@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from domain.approval import Approval
 from domain.vocabulary import Category
 from tests.gateway_server import Served, until
+from tests.test_approvals import bash_request
 
 
 def session_events(client: httpx.Client, session_id: object) -> list[dict[str, Any]]:
@@ -29,16 +29,7 @@ def test_a_sessions_page_carries_its_requests_and_decisions(
     agent = app.create_agent(session.id, "sam")
     stranger = app.create_agent(other.id, "kim")
     for who, use in ((agent, "toolu_1"), (stranger, "toolu_2")):
-        request = Approval.request(
-            agent_id=who.id,
-            session_id=who.session_id,
-            agent=who.name,
-            task=None,
-            tool="Bash",
-            tool_use_id=use,
-            tool_input={"command": "ls"},
-        )
-        app.decide_approval(app.request_approval(request).id, True, "once", "", "user")
+        app.decide_approval(bash_request(app, who, use).id, True, "once", "", "user")
 
     def decided() -> list[dict[str, Any]] | None:
         shown = [e for e in session_events(client, session.id) if e["category"] == "approval"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +18,7 @@ import httpx
 import psycopg
 import pytest
 
+from domain.agent import Agent
 from domain.application import Podium
 from domain.approval import Approval
 from gateway.system import System, SystemConfig
@@ -25,7 +26,7 @@ from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
 from runtime.runtime import APPROVAL_CUT_REASON
 from tests.gateway_server import Served, serve_in_thread
-from tests.test_sandbox import without_sandbox_programs
+from tests.test_sandbox import demo_config, without_sandbox_programs
 
 T = TypeVar("T")
 TIMEOUT = 90.0
@@ -67,6 +68,20 @@ def asking_agent(app: Podium, cwd: Path, name: str = "sam") -> UUID:
     app.create_agent(session.id, name)
     app.command_agent(session.id, name, TASK, "user")
     return session.id
+
+
+def bash_request(app: Podium, agent: Agent, tool_use_id: str) -> Approval:
+    """Record ``agent``'s request to run ``ls`` with Bash, as the runtime would."""
+    request = Approval.request(
+        agent_id=agent.id,
+        session_id=agent.session_id,
+        agent=agent.name,
+        task=None,
+        tool="Bash",
+        tool_use_id=tool_use_id,
+        tool_input={"command": "ls"},
+    )
+    return app.request_approval(request)
 
 
 def pending(client: httpx.Client, session_id: UUID) -> dict[str, Any]:
@@ -218,14 +233,7 @@ def test_unknown_ids_and_malformed_decisions_are_refused(
 
 
 def _config(database_url: str, tmp_path: Path, **settings: Any) -> SystemConfig:
-    os.chmod(tmp_path, 0o755)
-    return SystemConfig(
-        cwd=tmp_path / "work",
-        database_url=database_url,
-        data_dir=tmp_path / "data",
-        demo=True,
-        **settings,
-    )
+    return dataclasses.replace(demo_config(database_url, tmp_path), **settings)
 
 
 async def _until(conninfo: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
@@ -288,16 +296,7 @@ async def test_on_start_up_a_request_a_crash_left_pending_expires_with_the_reaso
     async with System(config) as system:
         session = await asyncio.to_thread(system.app.start_session, "crash", str(config.cwd))
         agent = await asyncio.to_thread(system.app.create_agent, session.id, "sam")
-        left = Approval.request(
-            agent_id=agent.id,
-            session_id=session.id,
-            agent="sam",
-            task=None,
-            tool="Bash",
-            tool_use_id="toolu_left",
-            tool_input={"command": "ls"},
-        )
-        await asyncio.to_thread(system.app.request_approval, left)
+        await asyncio.to_thread(bash_request, system.app, agent, "toolu_left")
         await _until(system.conninfo, "SELECT count(*) FROM approvals WHERE status = 'pending'")
     async with System(config) as system:  # the next start-up
         ((message,),) = await _until(

@@ -18,11 +18,18 @@ import httpx
 import psycopg
 
 from domain.application import Podium
-from domain.approval import Approval, approval_id
+from domain.approval import approval_id
 from projections.runner import ProjectionRunner
 from tests import test_approvals
 from tests.gateway_server import Served
-from tests.test_approvals import asking_agent, eventually, pending, ran_bash, turn_done
+from tests.test_approvals import (
+    asking_agent,
+    bash_request,
+    eventually,
+    pending,
+    ran_bash,
+    turn_done,
+)
 from tests.test_cli import PODIUM, podium
 
 served = test_approvals.served  # podium served where Bash asks (no sandbox programs)
@@ -113,16 +120,7 @@ def test_a_prefix_of_more_than_one_id_is_one_line(app: Podium, database_url: str
             break
         firsts[start] = tool_use_id
     for each in (firsts[start], tool_use_id):
-        request = Approval.request(
-            agent_id=agent.id,
-            session_id=session.id,
-            agent="sam",
-            task=None,
-            tool="Bash",
-            tool_use_id=each,
-            tool_input={"command": "ls"},
-        )
-        app.request_approval(request)
+        bash_request(app, agent, each)
     with psycopg.connect(database_url, autocommit=True) as conn:
         ProjectionRunner(database_url).catch_up(conn)
     one_line_failure(podium("deny", start, database_url=database_url), "more than one", start)

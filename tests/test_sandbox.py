@@ -43,15 +43,17 @@ SECRETS = {
 }
 
 
-def shell_config(database_url: str, tmp_path: Path) -> SystemConfig:
+def demo_config(database_url: str, tmp_path: Path) -> SystemConfig:
+    """podium in demo mode, working in ``tmp_path``/work."""
     os.chmod(tmp_path, 0o755)
     return SystemConfig(
-        cwd=tmp_path / "work",
-        database_url=database_url,
-        data_dir=tmp_path / "data",
-        demo=True,
-        scenario=SHELL,
+        cwd=tmp_path / "work", database_url=database_url, data_dir=tmp_path / "data", demo=True
     )
+
+
+def shell_config(database_url: str, tmp_path: Path) -> SystemConfig:
+    """demo_config whose agents run the commands they are given (tests/scenarios/shell.toml)."""
+    return dataclasses.replace(demo_config(database_url, tmp_path), scenario=SHELL)
 
 
 @pytest.fixture
