@@ -194,7 +194,11 @@ class LogBuilder:
             agent.request_tool_use(tool_id, tool, self.tool_input(tool, path))
             if tool in ("Edit", "Write"):
                 agent.record_file_change(
-                    path, "created" if tool == "Write" else "modified", rng.choice(t.diffs)
+                    path,
+                    "created" if tool == "Write" else "modified",
+                    rng.choice(t.diffs),
+                    tool=tool,
+                    tool_use_id=tool_id,
                 )
             agent.complete_tool_use(tool_id, tool, rng.choice(t.long), is_error=rng.random() < 0.05)
             if rng.random() < 0.3:

@@ -97,7 +97,7 @@ def _tool_requested(agent: Agent, n: int) -> None:
 
 
 def _file_changed(agent: Agent, n: int) -> None:
-    agent.record_file_change("src/parser.py", "modified", DIFF)
+    agent.record_file_change("src/parser.py", "modified", DIFF, tool="Edit", tool_use_id="toolu_1")
 
 
 def _tool_completed(agent: Agent, n: int) -> None:

@@ -30,8 +30,8 @@ from domain.agent_payloads import (
     AgentTurnCompletedV2,
     BudgetExceededV1,
     CostDiscrepancyV1,
-    EventSummarizedV1,
     FileChangedV1,
+    FileChangedV2,
     HookFiredV1,
     TextV1,
     ToolUseCompletedV1,
@@ -228,7 +228,8 @@ class ToolUseCompleted(PodiumEvent):
 
 @dataclass(frozen=True)
 class FileChanged(PodiumEvent):
-    payload: FileChangedV1
+    payload: FileChangedV2
+    previous_payloads = (FileChangedV1,)
 
 
 @dataclass(frozen=True)
@@ -307,11 +308,6 @@ class AgentDeleted(PodiumEvent):
 
     def apply(self, agent: Agent) -> None:
         _step(agent, self)
-
-
-@dataclass(frozen=True)
-class EventSummarized(PodiumEvent):
-    payload: EventSummarizedV1
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ from domain.agent_payloads import (
     AgentTurnCompletedV2,
     BudgetExceededV1,
     CostDiscrepancyV1,
-    EventSummarizedV1,
-    FileChangedV1,
+    FileChangedV2,
     HookFiredV1,
     TextV1,
     ToolUseCompletedV1,
@@ -25,6 +24,7 @@ from domain.agent_payloads import (
 )
 from domain.aggregate import PodiumAggregate
 from domain.events import Usage, check_cost
+from domain.file_changes import FileChange, capped
 from domain.prices import PRICES, disagreements
 
 
@@ -54,8 +54,32 @@ class AgentActivity(PodiumAggregate):
         )
         self.trigger_event(events.ToolUseCompleted, payload=payload)
 
-    def record_file_change(self, path: str, change: str, diff: str) -> None:
-        payload = FileChangedV1(task=self.task, path=path, change=change, diff=diff)
+    def record_file_change(
+        self,
+        path: str,
+        change: str,
+        diff: str,
+        *,
+        tool: str,
+        tool_use_id: str,
+        previous_path: str | None = None,
+    ) -> None:
+        """A tool call changed a file (``change``: a FileChange); a diff past the
+        cap is cut (domain.file_changes)."""
+        kind = FileChange(change)
+        if (previous_path is not None) != (kind is FileChange.RENAMED):
+            raise ValueError("a renamed file, and only a renamed one, has a previous path")
+        recorded, cut_from = capped(diff)
+        payload = FileChangedV2(
+            task=self.task,
+            path=path,
+            change=kind.value,
+            diff=recorded,
+            tool=tool,
+            tool_use_id=tool_use_id,
+            previous_path=previous_path,
+            diff_cut_from=cut_from,
+        )
         self.trigger_event(events.FileChanged, payload=payload)
 
     def complete_turn(
@@ -107,10 +131,6 @@ class AgentActivity(PodiumAggregate):
             task=self.task, scope=scope, budget_usd=budget_usd, spent_usd=spent_usd
         )
         self.trigger_event(events.BudgetExceeded, payload=payload)
-
-    def summarize(self, notification_id: int, summary: str) -> None:
-        payload = EventSummarizedV1(notification_id=notification_id, summary=summary)
-        self.trigger_event(events.EventSummarized, payload=payload)
 
 
 # Last: see the module's docstring.

@@ -134,6 +134,26 @@ class FileChangedV1(Payload, frozen=True):
     change: str  # "created" | "modified" | "deleted"
     diff: str
 
+    def upcast(self) -> FileChangedV2:
+        return FileChangedV2(**msgspec.structs.asdict(self))
+
+
+class FileChangedV2(FileChangedV1, frozen=True, tag=2):
+    """One file a tool changed. ``change`` is a ``FileChange``; a renamed file's
+    old path is ``previous_path``. ``diff`` is git's own where the agent works
+    in a git work tree, difflib's elsewhere; past ``DIFF_CAP`` characters it is
+    cut at a line end, and ``diff_cut_from`` says how long it was (None: whole).
+    ``tool`` and ``tool_use_id`` name the tool call that made the change (None
+    in events recorded before podium said)."""
+
+    tool: str | None = None
+    tool_use_id: str | None = None
+    previous_path: str | None = None
+    diff_cut_from: int | None = None
+
+    def upcast(self) -> NoReturn:
+        raise NotImplementedError(f"{type(self).__name__} is the latest version")
+
 
 class AgentTurnCompletedV1(Payload, frozen=True):
     task: str | None
@@ -202,8 +222,3 @@ class AgentFailedV1(Payload, frozen=True):
 
 class AgentDeletedV1(Payload, frozen=True):
     reason: str
-
-
-class EventSummarizedV1(Payload, frozen=True):
-    notification_id: int
-    summary: str

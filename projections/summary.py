@@ -9,6 +9,7 @@ from domain import agent as a
 from domain import approval as ap
 from domain import governance as g
 from domain import session as s
+from domain import summarizer as sm
 from domain import system_log as sl
 from domain.events import Payload
 
@@ -89,8 +90,10 @@ def _turn_completed(p: a.AgentTurnCompletedV1 | s.SessionTurnCompletedV1) -> str
     )
 
 
-@_says(a.FileChangedV1)
-def _file_changed(p: a.FileChangedV1) -> str:
+@_says(a.FileChangedV2)
+def _file_changed(p: a.FileChangedV2) -> str:
+    if p.previous_path is not None:
+        return f"{p.change} {p.previous_path} → {p.path}"
     return f"{p.change} {p.path}"
 
 
@@ -186,8 +189,8 @@ def _deleted(p: a.AgentDeletedV1) -> str:
     return "deleted" + (f": {p.reason}" if p.reason else "")
 
 
-@_says(a.EventSummarizedV1)
-def _summarized(p: a.EventSummarizedV1) -> str:
+@_says(sm.EventSummarizedV1)
+def _summarized(p: sm.EventSummarizedV1) -> str:
     return f"summary of #{p.notification_id}: {shorten(p.summary)}"
 
 

@@ -165,7 +165,9 @@ class AgentRecording:
         shown = str(path.relative_to(self.cwd) if is_inside(path, self.cwd) else path)
         change = "created" if old is None else "deleted" if new is None else "modified"
         diff = unified_diff(shown, old, new)
-        await self.journal.write(lambda a: a.record_file_change(shown, change, diff))
+        await self.journal.write(
+            lambda a: a.record_file_change(shown, change, diff, tool=tool, tool_use_id=use_id)
+        )
 
     async def other_hook(
         self, data: HookInput, tool_use_id: str | None, context: HookContext

@@ -80,7 +80,7 @@ def log(database_url: str) -> AuditLog:
         alice.request_tool_use("t1", "Write", {"file_path": "x.py"})
         alice.complete_tool_use("t1", "Write", "written")
         alice.request_tool_use("t2", "Bash", {"command": "ls"})
-        alice.record_file_change("x.py", "created", "+x")
+        alice.record_file_change("x.py", "created", "+x", tool="Edit", tool_use_id="toolu_1")
         alice.complete_turn(
             Usage(input_tokens=10, output_tokens=5),
             cost_usd=0.01,
@@ -97,7 +97,9 @@ def log(database_url: str) -> AuditLog:
         other.start_turn()  # the worker starts the waiting command's turn
         other.request_tool_use("o1", "Read", {"file_path": "notes.md"})
         other.complete_tool_use("o1", "Read", "notes")
-        other.record_file_change("notes.md", "modified", "-a\n+b")
+        other.record_file_change(
+            "notes.md", "modified", "-a\n+b", tool="Edit", tool_use_id="toolu_1"
+        )
         other.complete_turn(
             Usage(input_tokens=1, output_tokens=1),
             cost_usd=0.005,
@@ -117,7 +119,7 @@ def log(database_url: str) -> AuditLog:
         bob.start_turn()  # the worker starts the waiting command's turn
         bob.request_tool_use("b1", "Read", {"file_path": "missing.py"})
         bob.complete_tool_use("b1", "Read", "no such file", is_error=True)
-        bob.record_file_change("src/y.py", "modified", "-y\n+z")
+        bob.record_file_change("src/y.py", "modified", "-y\n+z", tool="Edit", tool_use_id="toolu_1")
         usage = Usage(
             input_tokens=20,
             output_tokens=7,

@@ -16,12 +16,12 @@ from tests.unit.test_codec import busy_team
 
 
 def test_the_log_reads_back_from_postgresql_what_the_aggregates_saved(app, database_url):
-    session, agent = busy_team(app)
+    session, agent, summarizer = busy_team(app)
     with psycopg.connect(database_url) as conn:
         read = read_events(conn, 0, 1_000)
     saved = {
         (e.originator_id, e.originator_version): e
-        for s in (session, agent)
+        for s in (session, agent, summarizer)
         for e in app.events.get(s.id)
     }
     by_stream = {(r.stream_id, r.version): r for r in read}
@@ -35,7 +35,7 @@ def test_the_log_reads_back_from_postgresql_what_the_aggregates_saved(app, datab
 
 
 def test_stored_state_is_plain_json_that_sql_can_read(app, database_url):
-    session, agent = busy_team(app)
+    session, agent, _ = busy_team(app)
     with psycopg.connect(database_url) as conn:
         raw = conn.execute(
             "SELECT convert_from(state, 'UTF8') FROM podium_events WHERE originator_id = %s "

@@ -10,11 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from domain.summarizer import Summarizer
 from eventlog.postgres import open_podium
 from projections.read_models import NAMES
 from projections.rebuild import SHADOW, build_shadow, rebuild
@@ -206,11 +208,14 @@ def test_an_ai_summary_annotates_an_earlier_event_only(database_url):
                 "WHERE event_type = 'ToolUseCompleted' GROUP BY 1"
             ).fetchone()
         agent = app.get_agent(agent_id)
-        agent.summarize(first_tool_use, "first try")
-        agent.summarize(first_tool_use, "wrote f0.py")  # the later summary wins
-        agent.summarize(head + 3, "itself")  # its own id: no earlier event
-        agent.summarize(head + 5, "a later event")
-        agent.emit_text("a later event")
+        summarizer = Summarizer.open("2026-01-01T00")  # head + 1
+        said = partial(summarizer.summarize, agent_id=agent.id, session_id=agent.session_id)
+        said(first_tool_use, summary="first try")
+        said(first_tool_use, summary="wrote f0.py")  # the later summary wins
+        said(head + 4, summary="itself")  # its own id: no earlier event
+        said(head + 6, summary="a later event")
+        app.save(summarizer)
+        agent.emit_text("a later event")  # head + 6
         app.save(agent)
     finally:
         app.close()

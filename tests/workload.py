@@ -41,7 +41,9 @@ def write_history(
                 agent.emit_thinking("thinking about it")
                 agent.emit_text(f"working on task {t}")
                 agent.request_tool_use(f"tu{t}", "Write", {"file_path": f"f{t}.py"})
-                agent.record_file_change(f"f{t}.py", "created", f"+print({t})")
+                agent.record_file_change(
+                    f"f{t}.py", "created", f"+print({t})", tool="Edit", tool_use_id="toolu_1"
+                )
                 agent.complete_tool_use(f"tu{t}", "Write", "ok", is_error=rng.random() < 0.1)
                 agent.complete_turn(
                     Usage(input_tokens=rng.randint(100, 5000), output_tokens=rng.randint(10, 500)),

@@ -12,6 +12,7 @@ from typing import Any
 from domain import agent as a
 from domain.categories import CATEGORIES
 from domain.codec import PodiumEventType
+from domain.summarizer import EventSummarized, EventSummarizedV1
 from eventlog.reading import RecordedEvent, events_of
 from projections.projector import Projector, Tables
 from projections.summary import summarize
@@ -38,7 +39,7 @@ AGENT_CATEGORIES: dict[PodiumEventType, str] = {
 class AgentLogsProjector(Projector):
     name = "agent_logs"
     weight = 3.0
-    events = frozenset({*AGENT_CATEGORIES, a.EventSummarized})
+    events = frozenset({*AGENT_CATEGORIES, EventSummarized})
 
     def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         rows: list[tuple[Any, ...]] = []
@@ -65,7 +66,7 @@ class AgentLogsProjector(Projector):
                 )
             else:  # EventSummarized
                 p = e.payload
-                assert isinstance(p, a.EventSummarizedV1)
+                assert isinstance(p, EventSummarizedV1)
                 # Only an earlier event can be summarized: a row appended later
                 # keeps no summary however the log is cut into batches.
                 if p.notification_id < e.notification_id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain.agent import FileChanged, FileChangedV1
+from domain.agent import FileChanged, FileChangedV2
 from eventlog.reading import RecordedEvent
 from projections.projector import Projector, Tables
 
@@ -31,7 +31,7 @@ class FileChangesProjector(Projector):
         rows: list[tuple[Any, ...]] = []
         for e in events:
             p = e.payload
-            if isinstance(p, FileChangedV1):
+            if isinstance(p, FileChangedV2):
                 who = self.directory.lookup(tables.cur, e.stream_id)
                 rows.append(
                     (

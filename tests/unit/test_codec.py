@@ -15,14 +15,15 @@ from domain.application import Podium
 from domain.codec import MsgspecTranscoder, state_decoder
 from domain.events import PodiumCreated, PodiumEvent, Usage
 from domain.session import Session, UserMessageSent, UserMessageSentV1
+from domain.summarizer import Summarizer
 from domain.text import NUL_MARKER, REPLACEMENT
 from eventlog.reading import Unreadable, decode_rows
 
 TIMESTAMP = "2025-01-02T03:04:05Z"
 
 
-def busy_team(app: Podium) -> tuple[Session, Agent]:
-    """A session and an agent that between them record every kind of event."""
+def busy_team(app: Podium) -> tuple[Session, Agent, Summarizer]:
+    """A session, an agent and the summarizer: between them every kind of event."""
     session = app.start_session("round trip", "/work", budget_usd=2.5)
     app.send_user_message(session.id, "create alice ✓")
     session = app.get_session(session.id)
@@ -45,7 +46,7 @@ def busy_team(app: Podium) -> tuple[Session, Agent]:
     agent.emit_text("writing")
     agent.request_tool_use("tu_1", "Write", {"file_path": "hello.py", "content": "print(1)\n"})
     agent.complete_tool_use("tu_1", "Write", {"ok": True, "lines": [1]})
-    agent.record_file_change("hello.py", "created", "+print(1)")
+    agent.record_file_change("hello.py", "created", "+print(1)", tool="Edit", tool_use_id="toolu_1")
     agent.complete_turn(
         Usage(input_tokens=10, output_tokens=3, cache_read_input_tokens=4),
         cost_usd=0.0125,
@@ -56,11 +57,17 @@ def busy_team(app: Podium) -> tuple[Session, Agent]:
     agent.change_status("hibernating", "idle for 10 minutes")
     agent.interrupt("user asked")
     agent.fail("API overloaded")
-    agent.summarize(3, "wrote hello")
     agent.delete("done")
     app.save(agent)
     app.write_system_log("warning", "disk nearly full", {"free": "1G"}, session.id)
-    return session, agent
+    summarizer = Summarizer.open("2025-01-02T03")
+    summarizer.summarize(3, agent.id, session.id, "Alice wrote hello.py")
+    summarizer.called(
+        "claude-haiku-4-5", Usage(input_tokens=900, output_tokens=40), events=1, duration_ms=300
+    )
+    summarizer.failed("overloaded", events=1, attempt=1, retry_in_s=2.0)
+    app.save(summarizer)
+    return session, agent, summarizer
 
 
 def stored_events(app: Podium, *streams: uuid.UUID) -> list[StoredEvent]:
@@ -87,8 +94,8 @@ def state(payload: object, **more: object) -> bytes:
 
 def test_every_event_round_trips_through_the_codec() -> None:
     app = Podium()
-    session, agent = busy_team(app)
-    for stream_id in (session.id, agent.id):
+    session, agent, summarizer = busy_team(app)
+    for stream_id in (session.id, agent.id, summarizer.id):
         events = list(app.events.get(stream_id))
         assert events, stream_id
         for event in events:
@@ -103,8 +110,8 @@ def test_every_event_round_trips_through_the_codec() -> None:
 
 def test_the_mapper_and_the_logs_reader_decode_every_event_alike() -> None:
     app = Podium()
-    session, agent = busy_team(app)
-    stored = stored_events(app, session.id, agent.id)
+    session, agent, summarizer = busy_team(app)
+    stored = stored_events(app, session.id, agent.id, summarizer.id)
     read = decode_rows(rows(*stored))
     assert len(read) == len(stored)
     for recorded, event in zip(read, stored, strict=True):
