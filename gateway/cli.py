@@ -29,6 +29,8 @@ from gateway.cli_inputs import (
     given_token,
     mode_line,
 )
+from gateway.cli_summarize import add_summarize_command, summarizer_model_option
+from gateway.cli_transfer import add_transfer_commands
 from gateway.database import DatabaseUnavailable, default_data_dir
 from gateway.event_lines import EventFilter, EventLines
 from gateway.loop import run as run_event_loop
@@ -197,6 +199,8 @@ def system_config(args: argparse.Namespace, data_dir: Path, demo: bool) -> Syste
         allowed_domains=checked_domains(args.allow_domain),
         approval_timeout=approval_timeout(args.approval_timeout),
         allow_all=allows_all(args.permissions),
+        summaries=args.summaries == "on",
+        summarizer_model=args.summarizer_model,
     )
 
 
@@ -235,6 +239,33 @@ def _agent_options(p: argparse.ArgumentParser) -> None:
         help="rules: tools the permission rules say ask wait for a person's approval "
         "(default); allow-all: no tool ever asks (recorded in the log)",
     )
+    p.add_argument(
+        "--summaries",
+        choices=("on", "off"),
+        default="on",
+        help="on: a cheap model summarizes agents' events as they happen (default); off: not",
+    )
+    summarizer_model_option(p)
+
+
+def add_audit_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "audit",
+        allow_abbrev=False,
+        help="run a named audit query or read-only SQL against the log",
+        description="Named queries take --PARAM VALUE options after the query name; see --list.",
+    )
+    p.add_argument("query", nargs="?", help="name of an audit query (see --list)")
+    p.add_argument(
+        "--list", action="store_true", help="list the named queries and their parameters"
+    )
+    p.add_argument("--sql", help="run this SQL read-only instead of a named query")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--csv", action="store_true", help="print CSV")
+    p.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="statement timeout in seconds"
+    )
+    p.set_defaults(handler=cmd_audit)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,24 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true", help="do not wait for agents to finish")
     p.set_defaults(handler=cmd_chat)
 
-    p = commands.add_parser(
-        "audit",
-        allow_abbrev=False,
-        help="run a named audit query or read-only SQL against the log",
-        description="Named queries take --PARAM VALUE options after the query name; see --list.",
-    )
-    p.add_argument("query", nargs="?", help="name of an audit query (see --list)")
-    p.add_argument(
-        "--list", action="store_true", help="list the named queries and their parameters"
-    )
-    p.add_argument("--sql", help="run this SQL read-only instead of a named query")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--csv", action="store_true", help="print CSV")
-    p.add_argument(
-        "--timeout", type=float, default=30.0, metavar="S", help="statement timeout in seconds"
-    )
-    p.set_defaults(handler=cmd_audit)
+    add_audit_command(commands)
     add_approval_commands(commands)
+    add_summarize_command(commands)
+    add_transfer_commands(commands)
     return parser
 
 
