@@ -1,22 +1,19 @@
-"""The summarizer's record: a short AI summary of agents' events, and what
-each model call for them cost.
+"""The summarizer's record of a session: a short AI summary of its agents'
+events, and what each model call for them cost.
 
 The summarizer is a consumer of the log like a projection, but what it makes
-are events: one ``EventSummarized`` per summarized event, naming the event
-(its notification id), its agent and its session, so a session's summaries
-travel with it (the events view finds the session in the payload), and one
-``SummarizerCalled`` per model call with its tokens and podium's price of
-them: the summarizer's spend, apart from the agents'. A call that failed is
-``SummarizerFailed``, with when it is tried again.
-
-One stream per UTC hour: the summarizer is the stream's only writer and keeps
-it in memory, and an hour's stream loads quickly when it starts again.
+are events, on one stream per session that only the summarizer writes: one
+``EventSummarized`` per summarized event (naming the event by its
+notification id, and its agent), and one ``SummarizerCalled`` per model call
+with its tokens and podium's price of them, the summarizer's spend apart from
+the agents'. A call that failed is ``SummarizerFailed``, with when it is tried
+again. A session's summaries are a stream of their own so that they travel
+with the session (export and import move whole streams).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID, uuid5
 
 from domain.aggregate import PodiumAggregate
@@ -26,16 +23,11 @@ from domain.text import clean_text
 
 SUMMARIZER_NAMESPACE = UUID("0b7c55a8-5f57-4f0e-9a43-2c1d6e3f9a21")
 MAX_WORDS = 15  # a summary longer than this is cut to it
-HOUR_FORMAT = "%Y-%m-%dT%H"
 
 
-def summarizer_hour(at: datetime) -> str:
-    """The stream's hour of a UTC time, as ``2026-12-02T08``."""
-    return at.strftime(HOUR_FORMAT)
-
-
-def summarizer_id(hour: str) -> UUID:
-    return uuid5(SUMMARIZER_NAMESPACE, hour)
+def summaries_id(session_id: UUID) -> UUID:
+    """The stream of a session's summaries."""
+    return uuid5(SUMMARIZER_NAMESPACE, str(session_id))
 
 
 def short_summary(text: str) -> str:
@@ -44,29 +36,27 @@ def short_summary(text: str) -> str:
     return " ".join(words[:MAX_WORDS])
 
 
-class Summarizer(PodiumAggregate):
-    """The summarizer's hour."""
+class Summaries(PodiumAggregate):
+    """A session's summaries and the summarizer's calls for them."""
 
-    hour: str
+    session_id: UUID
 
-    def __init__(self, payload: SummarizerOpenedV1) -> None:
-        self.hour = payload.hour
+    def __init__(self, payload: SummariesOpenedV1) -> None:
+        self.session_id = payload.session_id
 
     @classmethod
-    def open(cls, hour: str) -> Summarizer:
-        payload = SummarizerOpenedV1(hour=hour)
-        return cls._create(SummarizerOpened, id=summarizer_id(hour), payload=payload)
+    def open(cls, session_id: UUID) -> Summaries:
+        payload = SummariesOpenedV1(session_id=session_id)
+        return cls._create(SummariesOpened, id=summaries_id(session_id), payload=payload)
 
-    def summarize(
-        self, notification_id: int, agent_id: UUID, session_id: UUID, summary: str
-    ) -> None:
+    def summarize(self, notification_id: int, agent_id: UUID, summary: str) -> None:
         said = short_summary(summary)
         if not said:
             raise ValueError(f"an empty summary of event #{notification_id}")
         payload = EventSummarizedV1(
             notification_id=notification_id,
             agent_id=agent_id,
-            session_id=session_id,
+            session_id=self.session_id,
             summary=said,
         )
         self.trigger_event(EventSummarized, payload=payload)
@@ -89,14 +79,14 @@ class Summarizer(PodiumAggregate):
         self.trigger_event(SummarizerFailed, payload=payload)
 
 
-class SummarizerOpenedV1(Payload, frozen=True):
-    hour: str
+class SummariesOpenedV1(Payload, frozen=True):
+    session_id: UUID
 
 
 class EventSummarizedV1(Payload, frozen=True):
     notification_id: int  # the summarized event's
     agent_id: UUID
-    session_id: UUID
+    session_id: UUID  # the stream's, here too: the events view reads it from the payload
     summary: str
 
 
@@ -116,8 +106,8 @@ class SummarizerFailedV1(Payload, frozen=True):
 
 
 @dataclass(frozen=True)
-class SummarizerOpened(PodiumCreated):
-    payload: SummarizerOpenedV1
+class SummariesOpened(PodiumCreated):
+    payload: SummariesOpenedV1
 
 
 @dataclass(frozen=True)

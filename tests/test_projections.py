@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from domain.summarizer import Summarizer
+from domain.summarizer import Summaries
 from eventlog.postgres import open_podium
 from projections.read_models import NAMES
 from projections.rebuild import SHADOW, build_shadow, rebuild
@@ -208,8 +208,8 @@ def test_an_ai_summary_annotates_an_earlier_event_only(database_url):
                 "WHERE event_type = 'ToolUseCompleted' GROUP BY 1"
             ).fetchone()
         agent = app.get_agent(agent_id)
-        summarizer = Summarizer.open("2026-01-01T00")  # head + 1
-        said = partial(summarizer.summarize, agent_id=agent.id, session_id=agent.session_id)
+        summarizer = Summaries.open(agent.session_id)  # head + 1
+        said = partial(summarizer.summarize, agent_id=agent.id)
         said(first_tool_use, summary="first try")
         said(first_tool_use, summary="wrote f0.py")  # the later summary wins
         said(head + 4, summary="itself")  # its own id: no earlier event

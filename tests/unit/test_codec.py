@@ -15,14 +15,14 @@ from domain.application import Podium
 from domain.codec import MsgspecTranscoder, state_decoder
 from domain.events import PodiumCreated, PodiumEvent, Usage
 from domain.session import Session, UserMessageSent, UserMessageSentV1
-from domain.summarizer import Summarizer
+from domain.summarizer import Summaries
 from domain.text import NUL_MARKER, REPLACEMENT
 from eventlog.reading import Unreadable, decode_rows
 
 TIMESTAMP = "2025-01-02T03:04:05Z"
 
 
-def busy_team(app: Podium) -> tuple[Session, Agent, Summarizer]:
+def busy_team(app: Podium) -> tuple[Session, Agent, Summaries]:
     """A session, an agent and the summarizer: between them every kind of event."""
     session = app.start_session("round trip", "/work", budget_usd=2.5)
     app.send_user_message(session.id, "create alice ✓")
@@ -60,8 +60,8 @@ def busy_team(app: Podium) -> tuple[Session, Agent, Summarizer]:
     agent.delete("done")
     app.save(agent)
     app.write_system_log("warning", "disk nearly full", {"free": "1G"}, session.id)
-    summarizer = Summarizer.open("2025-01-02T03")
-    summarizer.summarize(3, agent.id, session.id, "Alice wrote hello.py")
+    summarizer = Summaries.open(session.id)
+    summarizer.summarize(3, agent.id, "Alice wrote hello.py")
     summarizer.called(
         "claude-haiku-4-5", Usage(input_tokens=900, output_tokens=40), events=1, duration_ms=300
     )
