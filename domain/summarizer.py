@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
+from domain import agent as a
 from domain.aggregate import PodiumAggregate
 from domain.events import Payload, PodiumCreated, PodiumEvent, Usage, check_cost
 from domain.prices import PRICES
@@ -23,6 +24,12 @@ from domain.text import clean_text
 
 SUMMARIZER_NAMESPACE = UUID("0b7c55a8-5f57-4f0e-9a43-2c1d6e3f9a21")
 MAX_WORDS = 15  # a summary longer than this is cut to it
+
+# What is summarized: what an agent says and does, not its hooks, thinking or
+# statuses. A tool use is summarized with its result, on the completion.
+SUMMARIZED_EVENTS = frozenset(
+    {a.AgentTextEmitted, a.ToolUseCompleted, a.FileChanged, a.TurnCompleted, a.AgentFailed}
+)
 
 
 def summaries_id(session_id: UUID) -> UUID:
