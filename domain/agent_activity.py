@@ -15,7 +15,6 @@ from typing import Any
 from domain.agent_payloads import (
     AgentTurnCompletedV2,
     BudgetExceededV1,
-    CostDiscrepancyV1,
     FileChangedV2,
     HookFiredV1,
     TextV1,
@@ -25,7 +24,7 @@ from domain.agent_payloads import (
 from domain.aggregate import PodiumAggregate
 from domain.events import Usage, check_cost
 from domain.file_changes import FileChange, capped
-from domain.prices import PRICES, disagreements
+from domain.prices import PRICES, discrepancies
 
 
 class AgentActivity(PodiumAggregate):
@@ -110,14 +109,7 @@ class AgentActivity(PodiumAggregate):
             priced_usd=priced,
         )
         self.trigger_event(events.TurnCompleted, payload=payload)
-        for share in disagreements(usage):
-            discrepancy = CostDiscrepancyV1(
-                task=self.task,
-                model=share.model,
-                cli_cost_usd=share.cost_usd,
-                priced_usd=share.priced_usd or 0.0,
-                tokens=share,
-            )
+        for discrepancy in discrepancies(usage, self.task):
             self.trigger_event(events.CostDiscrepancy, payload=discrepancy)
 
     def fire_hook(self, hook: str, tool: str | None, data: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ CATEGORIES: dict[PodiumEventType, Category] = {
     s.OrchestratorReplied: Category.CHAT,
     s.OrchestratorToolUsed: Category.TOOL,
     s.TurnCompleted: Category.RESULT,
+    s.CostDiscrepancy: Category.RESULT,
     s.BudgetSet: Category.BUDGET,
     s.BudgetWarned: Category.BUDGET,
     s.PermissionRulesSet: Category.PERMISSIONS,

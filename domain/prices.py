@@ -16,6 +16,7 @@ from importlib import resources
 import msgspec
 from msgspec.structs import replace
 
+from domain.agent_payloads import CostDiscrepancyV1
 from domain.events import ModelTokens, Usage
 
 # The CLI's cost and podium's may differ by rounding, never by more than this.
@@ -95,6 +96,21 @@ def disagreements(usage: Usage) -> tuple[ModelTokens, ...]:
     would disagree where nothing is wrong."""
     return tuple(
         s for s in usage.models if s.priced_usd is not None and disagree(s.cost_usd, s.priced_usd)
+    )
+
+
+def discrepancies(usage: Usage, task: str | None) -> tuple[CostDiscrepancyV1, ...]:
+    """What to record of a priced turn (``PriceTable.priced``): a
+    CostDiscrepancy for each model's share the CLI and the table price apart."""
+    return tuple(
+        CostDiscrepancyV1(
+            task=task,
+            model=share.model,
+            cli_cost_usd=share.cost_usd,
+            priced_usd=share.priced_usd or 0.0,
+            tokens=share,
+        )
+        for share in disagreements(usage)
     )
 
 

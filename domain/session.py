@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from uuid import uuid4
 
+import msgspec
+
+from domain.agent_payloads import CostDiscrepancyV1
 from domain.aggregate import PodiumAggregate
 from domain.budget import Spend
 from domain.errors import EmptyText, SessionIsEnded
@@ -24,6 +27,7 @@ from domain.governance import (
     PermissionRulesSetV1,
 )
 from domain.permissions import Outcome, Permissions, Rule
+from domain.prices import PRICES, discrepancies
 from domain.statuses import SessionStatus
 
 
@@ -87,9 +91,12 @@ class Session(PodiumAggregate):
         model: str,
         is_error: bool = False,
     ) -> None:
+        """The orchestrator's turn: its tokens and the CLI's cost, priced by
+        podium's table beside it, as an agent's turn is."""
         usage.check()
         check_cost(cost_usd)
-        payload = SessionTurnCompletedV1(
+        usage, priced = PRICES.priced(model, usage)
+        payload = SessionTurnCompletedV2(
             usage=usage,
             cost_usd=cost_usd,
             duration_ms=duration_ms,
@@ -97,8 +104,11 @@ class Session(PodiumAggregate):
             claude_session_id=claude_session_id,
             model=model,
             is_error=is_error,
+            priced_usd=priced,
         )
         self.trigger_event(TurnCompleted, payload=payload)
+        for discrepancy in discrepancies(usage, task=None):
+            self.trigger_event(CostDiscrepancy, payload=discrepancy)
 
     def set_permission_rules(self, rules: Mapping[Outcome, Iterable[str]]) -> None:
         """The session's whole layer of rules, in place of what it had (each
@@ -186,6 +196,20 @@ class SessionTurnCompletedV1(Payload, frozen=True):
     model: str
     is_error: bool = False
 
+    def upcast(self) -> SessionTurnCompletedV2:
+        return SessionTurnCompletedV2(**msgspec.structs.asdict(self), priced_usd=None)
+
+
+class SessionTurnCompletedV2(SessionTurnCompletedV1, frozen=True, tag=2):
+    """``priced_usd``: podium's price of the turn's tokens (None: a model the
+    table does not know, or a turn recorded before podium priced the
+    orchestrator's); ``cost_usd`` stays the CLI's."""
+
+    priced_usd: float | None = None
+
+    def upcast(self) -> NoReturn:
+        raise NotImplementedError(f"{type(self).__name__} is the latest version")
+
 
 class ReasonV1(Payload, frozen=True):
     reason: str
@@ -213,11 +237,17 @@ class OrchestratorToolUsed(PodiumEvent):
 
 @dataclass(frozen=True)
 class TurnCompleted(PodiumEvent):
-    payload: SessionTurnCompletedV1
+    payload: SessionTurnCompletedV2
+    previous_payloads = (SessionTurnCompletedV1,)
 
     def apply(self, session: Session) -> None:
         session.claude_session_id = self.payload.claude_session_id or session.claude_session_id
         session.cost_usd += self.payload.cost_usd
+
+
+@dataclass(frozen=True)
+class CostDiscrepancy(PodiumEvent):
+    payload: CostDiscrepancyV1
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from runtime.sandbox import agent_environment
 from runtime.settings import RuntimeSettings
 from runtime.templates import expand_workflow
 from runtime.tools import SERVER_NAME, TOOL_NAMES, ManagementTools, qualified
-from runtime.turns import TurnCosts, usage_of
+from runtime.turns import TurnCosts
 
 logger = logging.getLogger(__name__)
 ORCHESTRATOR_MODEL = "claude-sonnet-4-5"
@@ -152,7 +152,7 @@ class Orchestrator:
                     await self.journal.write(record)
         elif isinstance(message, ResultMessage):
             cost = self.costs.turn_cost(message)
-            usage = usage_of(message)
+            usage = self.costs.turn_usage(message)  # sub-agents' tokens too, per model
             model = next(iter(message.model_usage or {}), ORCHESTRATOR_MODEL)
             await self.journal.write(
                 lambda s: s.complete_turn(

@@ -24,13 +24,15 @@ from projections.projector import Projector, Tables, usd
 
 KEY = {"session_id": "uuid", "actor_id": "uuid", "model": "text", "day": "date"}
 Key = tuple[Any, ...]
-Turn = s.SessionTurnCompletedV1 | a.AgentTurnCompletedV1
+Turn = s.SessionTurnCompletedV2 | a.AgentTurnCompletedV2  # read upcast to the latest
 
 
 def _shares(p: Turn) -> Iterator[tuple[ModelTokens, Decimal]]:
     """Each model's share of the turn with its part of the turn's CLI cost
     (the last share takes what the others leave, so the parts sum to it exactly)."""
-    priced = p.priced_usd if isinstance(p, a.AgentTurnCompletedV2) else None
+    priced = (
+        p.priced_usd if isinstance(p, a.AgentTurnCompletedV2 | s.SessionTurnCompletedV2) else None
+    )
     shares = p.usage.models or (p.usage.share(p.model, priced),)
     left = usd(p.cost_usd)
     for share in shares[:-1]:
@@ -43,20 +45,26 @@ def _shares(p: Turn) -> Iterator[tuple[ModelTokens, Decimal]]:
 class CostsProjector(Projector):
     name = "costs"
     weight = 0.3
-    events = frozenset({s.TurnCompleted, a.TurnCompleted, a.CostDiscrepancy})
+    events = frozenset({s.TurnCompleted, s.CostDiscrepancy, a.TurnCompleted, a.CostDiscrepancy})
 
     def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         changes: list[tuple[Key, str, str, ModelTokens | None, Decimal]] = []
         for event in events:
             p = event.payload
             day = event.timestamp.date()
-            if isinstance(p, s.SessionTurnCompletedV1):
+            if event.event_class is s.TurnCompleted:
+                assert isinstance(p, s.SessionTurnCompletedV2)
                 for share, cost in _shares(p):
                     key = (event.stream_id, event.stream_id, share.model, day)
                     changes.append((key, "orchestrator", "orchestrator", share, cost))
                 continue
+            if event.event_class is s.CostDiscrepancy:
+                assert isinstance(p, a.CostDiscrepancyV1)
+                key = (event.stream_id, event.stream_id, p.model, day)
+                changes.append((key, "orchestrator", "orchestrator", None, Decimal(0)))
+                continue
             who = self.directory.lookup(tables.cur, event.stream_id)
-            if isinstance(p, a.AgentTurnCompletedV1):
+            if isinstance(p, a.AgentTurnCompletedV2):
                 for share, cost in _shares(p):
                     key = (who.session_id, event.stream_id, share.model, day)
                     changes.append((key, "agent", who.name, share, cost))

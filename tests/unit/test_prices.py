@@ -13,11 +13,13 @@ from claude_agent_sdk import ResultMessage
 from eventsourcing.utils import get_topic
 
 from domain import agent as a
+from domain import session as s
 from domain.agent import Agent
 from domain.agent_rules import TurnReport
 from domain.codec import state_decoder
 from domain.events import ModelTokens, Usage
 from domain.prices import PRICES, PriceTable, disagree
+from domain.session import Session
 from runtime.turns import TurnCosts, usage_of
 
 MILLION = 1_000_000
@@ -200,3 +202,27 @@ def test_a_turn_recorded_before_podium_priced_turns_is_read_unpriced() -> None:
     read = state_decoder(get_topic(a.TurnCompleted)).decode(state).payload
     assert isinstance(read, a.AgentTurnCompletedV2) and read.priced_usd is None
     assert read.usage.cache_creation_5m_input_tokens == 2  # all 5-minute, the default
+
+
+def test_the_orchestrators_turn_is_priced_and_a_wrong_cli_figure_is_a_discrepancy() -> None:
+    session = Session.start("priced", "/work")
+    shares = (
+        ModelTokens(model="claude-sonnet-4-5", input_tokens=MILLION, cost_usd=3.0),
+        ModelTokens(model="claude-haiku-4-5", input_tokens=MILLION, cost_usd=3.0),  # haiku's at 1
+    )
+    session.complete_turn(
+        Usage(input_tokens=2 * MILLION, models=shares),
+        cost_usd=6.0,
+        duration_ms=10,
+        num_turns=1,
+        claude_session_id="cs",
+        model="claude-sonnet-4-5",
+    )
+    turn, discrepancy = session.collect_events()[-2:]
+    assert isinstance(turn, s.TurnCompleted) and turn.payload.priced_usd == pytest.approx(4)
+    assert isinstance(discrepancy, s.CostDiscrepancy)
+    assert (discrepancy.payload.model, discrepancy.payload.priced_usd) == ("claude-haiku-4-5", 1)
+    old = s.SessionTurnCompletedV1(
+        usage=Usage(), cost_usd=0, duration_ms=0, num_turns=0, claude_session_id="", model="m"
+    )
+    assert old.upcast().priced_usd is None
