@@ -2,8 +2,10 @@
 
 Messages from the SDK (text, thinking, the turn's result) and Claude Code's
 hooks (every tool call before and after it runs, and the rest) become domain
-events through the agent's journal. File tools also produce a FileChanged
-event with a unified diff of the file before and after. A tool Claude Code
+events through the agent's journal. A file tool's call produces a
+FileChanged event with the diff of its file before and after, and a Bash
+call one for each file the command changed in the agent's folder
+(runtime/worktree.py: git's diff in a git work tree). A tool Claude Code
 asks about is answered by podium's rules as the log holds them, or becomes
 an approval request that waits for a person's decision (runtime/approvals.py).
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -56,6 +57,7 @@ from runtime.deltas import DeltaSink, text_delta
 from runtime.journal import Journal
 from runtime.settings import RuntimeSettings
 from runtime.turns import TurnCosts
+from runtime.worktree import FOLDERS, Change, Folders, Snapshot, compare, take
 
 OTHER_HOOKS: tuple[HookEvent, ...] = (
     "UserPromptSubmit",
@@ -65,26 +67,13 @@ OTHER_HOOKS: tuple[HookEvent, ...] = (
     "Notification",
     "PreCompact",
 )
-MAX_DIFF = 200_000
+SHELL_TOOL = "Bash"  # its changes are found by comparing the whole folder (runtime/worktree.py)
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, IsADirectoryError):
-        return None
-
-
-def unified_diff(path: str, before: str | None, after: str | None) -> str:
-    diff = "".join(
-        difflib.unified_diff(
-            (before or "").splitlines(keepends=True),
-            (after or "").splitlines(keepends=True),
-            fromfile=f"a/{path}" if before is not None else "/dev/null",
-            tofile=f"b/{path}" if after is not None else "/dev/null",
-        )
-    )
-    return diff if len(diff) <= MAX_DIFF else diff[:MAX_DIFF] + "\n… (diff truncated)\n"
+def _file_scope(path: Path, cwd: Path) -> tuple[Path, str]:
+    """The folder to look at for a file tool's file, and the file's name in it:
+    the agent's folder when the file is inside, else the file's own folder."""
+    return (cwd, str(path.relative_to(cwd))) if is_inside(path, cwd) else (path.parent, path.name)
 
 
 class AgentRecording:
@@ -99,6 +88,7 @@ class AgentRecording:
         *,
         decisions: Decisions,
         settings: RuntimeSettings,
+        folders: Folders = FOLDERS,
     ) -> None:
         self.journal = journal
         self.decisions = decisions
@@ -108,7 +98,9 @@ class AgentRecording:
         self.cwd = cwd.resolve()
         self.live = live
         self.costs = TurnCosts()
-        self._before: dict[str, tuple[Path, str | None]] = {}
+        self.folders = folders
+        self._before: dict[str, tuple[Path, str, Snapshot | None]] = {}  # file tools' files
+        self._shell_calls: set[str] = set()  # Bash calls open in self.folders
 
     def hooks(self) -> dict[HookEvent, list[HookMatcher]]:
         hooks: dict[HookEvent, list[HookMatcher]] = {
@@ -131,10 +123,15 @@ class AgentRecording:
         use_id = tool_use_id or str(data.get("tool_use_id", ""))
         await self.journal.write(lambda a: a.request_tool_use(use_id, tool, tool_input))
         # Whether the tool may run is the rules' (a file outside the agent's
-        # directory asks: can_use_tool); here the file is kept for its diff.
+        # directory asks: can_use_tool); here what it may change is looked at
+        # first, for the diff: a file tool's file, or all the folder for Bash.
         path = target_path(tool, tool_input, self.cwd)
         if path is not None:
-            self._before[use_id] = (path, _read(path))
+            root, name = _file_scope(path, self.cwd)
+            self._before[use_id] = (root, name, await asyncio.to_thread(take, root, name))
+        elif tool == SHELL_TOOL:
+            self._shell_calls.add(use_id)
+            await asyncio.to_thread(self.folders.begin, self.cwd, use_id)
         return {}
 
     async def post_tool_use(
@@ -155,19 +152,38 @@ class AgentRecording:
         tool = str(data.get("tool_name", ""))
         use_id = tool_use_id or str(data.get("tool_use_id", ""))
         await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, output, is_error))
-        before = self._before.pop(use_id, None)
-        if before is None or is_error:
+        # A failed call may have changed files too (a command that stopped half-way).
+        await self._record_changes(use_id, tool)
+
+    async def _record_changes(self, use_id: str, tool: str) -> None:
+        """What the tool call changed, one FileChanged per file."""
+        if use_id in self._shell_calls:
+            self._shell_calls.discard(use_id)
+            root = self.cwd
+            found = await asyncio.to_thread(self.folders.end, root, use_id)
+        elif (before := self._before.pop(use_id, None)) is not None:
+            root, name, snapshot = before
+            found = await asyncio.to_thread(lambda: compare(snapshot, take(root, name, snapshot)))
+        else:
             return
-        path, old = before
-        new = _read(path)
-        if new == old:
-            return
-        shown = str(path.relative_to(self.cwd) if is_inside(path, self.cwd) else path)
-        change = "created" if old is None else "deleted" if new is None else "modified"
-        diff = unified_diff(shown, old, new)
-        await self.journal.write(
-            lambda a: a.record_file_change(shown, change, diff, tool=tool, tool_use_id=use_id)
+        for change in found:
+            await self.journal.write(partial(self._record, change, root, tool, use_id))
+
+    def _record(self, change: Change, root: Path, tool: str, use_id: str, agent: Agent) -> None:
+        previous = change.previous_path
+        agent.record_file_change(
+            self._shown(root, change.path),
+            change.kind,
+            change.diff,
+            tool=tool,
+            tool_use_id=use_id,
+            previous_path=None if previous is None else self._shown(root, previous),
         )
+
+    def _shown(self, root: Path, name: str) -> str:
+        """A path as recorded: relative to the agent's folder, else absolute."""
+        path = root / name
+        return str(path.relative_to(self.cwd)) if is_inside(path, self.cwd) else str(path)
 
     async def other_hook(
         self, data: HookInput, tool_use_id: str | None, context: HookContext
@@ -290,6 +306,10 @@ class AgentRecording:
         # What the turn still asks nobody can act on any more (the sandbox's
         # question for a host outlives the command that needed it).
         await self.give_up(TURN_OVER_REASON)
+        # A Bash call that never said it ended (interrupted, refused): what it
+        # changed is recorded now.
+        for use_id in list(self._shell_calls):
+            await self._record_changes(use_id, SHELL_TOOL)
         report = self.costs.report(result)
         await self.journal.write(lambda agent: agent.finish_turn(report))
         await self.on_turn_completed(self.journal.aggregate)

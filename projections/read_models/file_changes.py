@@ -1,4 +1,5 @@
-"""The file changes read model: what agents did to files, with diffs."""
+"""The file changes read model: what agents did to files, with diffs, and
+the tool call that did it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ COLUMNS = (
     "path",
     "change",
     "diff",
+    "tool",
+    "tool_use_id",
+    "previous_path",
+    "diff_cut_from",
 )
 
 
@@ -44,6 +49,10 @@ class FileChangesProjector(Projector):
                         p.path,
                         p.change,
                         p.diff,
+                        p.tool,
+                        p.tool_use_id,
+                        p.previous_path,
+                        p.diff_cut_from,
                     )
                 )
         tables.append(self.name, COLUMNS, rows)
