@@ -99,8 +99,8 @@ class AgentRecording:
         self.live = live
         self.costs = TurnCosts()
         self.folders = folders
+        self._watched: dict[str, str] = {}  # tool calls whose changes are looked for: their tools
         self._before: dict[str, tuple[Path, str, Snapshot | None]] = {}  # file tools' files
-        self._shell_calls: set[str] = set()  # Bash calls open in self.folders
 
     def hooks(self) -> dict[HookEvent, list[HookMatcher]]:
         hooks: dict[HookEvent, list[HookMatcher]] = {
@@ -129,8 +129,9 @@ class AgentRecording:
         if path is not None:
             root, name = _file_scope(path, self.cwd)
             self._before[use_id] = (root, name, await asyncio.to_thread(take, root, name))
+            self._watched[use_id] = tool
         elif tool == SHELL_TOOL:
-            self._shell_calls.add(use_id)
+            self._watched[use_id] = tool
             await asyncio.to_thread(self.folders.begin, self.cwd, use_id)
         return {}
 
@@ -153,19 +154,19 @@ class AgentRecording:
         use_id = tool_use_id or str(data.get("tool_use_id", ""))
         await self.journal.write(lambda a: a.complete_tool_use(use_id, tool, output, is_error))
         # A failed call may have changed files too (a command that stopped half-way).
-        await self._record_changes(use_id, tool)
+        await self._record_changes(use_id)
 
-    async def _record_changes(self, use_id: str, tool: str) -> None:
+    async def _record_changes(self, use_id: str) -> None:
         """What the tool call changed, one FileChanged per file."""
-        if use_id in self._shell_calls:
-            self._shell_calls.discard(use_id)
+        tool = self._watched.pop(use_id, None)
+        if tool is None:
+            return
+        if tool == SHELL_TOOL:
             root = self.cwd
             found = await asyncio.to_thread(self.folders.end, root, use_id)
-        elif (before := self._before.pop(use_id, None)) is not None:
-            root, name, snapshot = before
-            found = await asyncio.to_thread(lambda: compare(snapshot, take(root, name, snapshot)))
         else:
-            return
+            root, name, snapshot = self._before.pop(use_id)
+            found = await asyncio.to_thread(lambda: compare(snapshot, take(root, name, snapshot)))
         for change in found:
             await self.journal.write(partial(self._record, change, root, tool, use_id))
 
@@ -306,10 +307,10 @@ class AgentRecording:
         # What the turn still asks nobody can act on any more (the sandbox's
         # question for a host outlives the command that needed it).
         await self.give_up(TURN_OVER_REASON)
-        # A Bash call that never said it ended (interrupted, refused): what it
+        # A call that never said it ended (interrupted, refused): what it
         # changed is recorded now.
-        for use_id in list(self._shell_calls):
-            await self._record_changes(use_id, SHELL_TOOL)
+        for use_id in list(self._watched):
+            await self._record_changes(use_id)
         report = self.costs.report(result)
         await self.journal.write(lambda agent: agent.finish_turn(report))
         await self.on_turn_completed(self.journal.aggregate)
