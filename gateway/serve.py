@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import ipaddress
 import logging
+import logging.handlers
+import os
 import secrets
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,16 +60,33 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+KEPT_HOURS = 7 * 24  # hourly files kept (a week)
+
+
+class PrivateHourlyFile(logging.handlers.TimedRotatingFileHandler):
+    """A log file that starts anew every hour (UTC), each file 0600: what
+    agents did, and any error's detail, is for the user who runs podium."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, when="H", utc=True, backupCount=KEPT_HOURS, encoding="utf-8")
+
+    def _open(self) -> io.TextIOWrapper:
+        descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(descriptor, 0o600)  # a file made before podium kept them private
+        return open(descriptor, "a", encoding=self.encoding)
+
+
 def setup_logging(logging_dir: Path) -> Path:
+    """podium's logging to the console and to hourly files in ``logging_dir``
+    (0700); returns the current file's path."""
     logging_dir.mkdir(parents=True, exist_ok=True)
+    logging_dir.chmod(0o700)
     path = logging_dir / "podium.log"
-    # What agents did, and any error's detail, is for the user who runs podium alone.
-    path.touch(mode=0o600)
-    path.chmod(0o600)
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    formatter = logging.Formatter("%(asctime)sZ %(levelname)s %(name)s: %(message)s")
+    formatter.converter = time.gmtime
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(path)):
+    for handler in (logging.StreamHandler(sys.stderr), PrivateHourlyFile(path)):
         handler.setFormatter(formatter)
         root.addHandler(handler)
     return path

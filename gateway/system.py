@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eventlog.postgres import open_podium
+from eventlog.system_logging import RECORDED, lifecycle, shipping
 from gateway.database import default_data_dir, open_database
 from projections.runner import ProjectionRunner
 from projections.schema import migrate
@@ -96,13 +97,14 @@ class System:
             allowed_domains=allowed_domains,
             web_fetch_preflight=not config.demo,
         )
+        self.app = open_podium(self.conninfo)
+        stack.callback(self.app.close)
+        stack.enter_context(shipping(self.app.write_system_log))
         for notice in (confinement.notice, ALLOW_ALL_NOTICE if config.allow_all else None):
             if notice is not None:
                 print(notice, file=sys.stderr, flush=True)
-                logger.warning(notice)
-
-        self.app = open_podium(self.conninfo)
-        stack.callback(self.app.close)
+                # The runtime records allow-all itself, with what it allows.
+                logger.warning(notice, extra=RECORDED if notice is ALLOW_ALL_NOTICE else None)
 
         self.projections = ProjectionRunner(self.conninfo)
         thread = threading.Thread(target=self.projections.run_forever, name="projections")
@@ -130,3 +132,12 @@ class System:
         self.runtime = Runtime(self.app, self.conninfo, settings, self.live)
         await self.runtime.start()
         stack.push_async_callback(self.runtime.stop)
+        stack.callback(
+            lifecycle, logger, "podium is stopping: agents are interrupted, the log flushed"
+        )
+        lifecycle(
+            logger,
+            "podium started (%s mode, %s PostgreSQL)",
+            "demo" if config.demo else "real",
+            "its own" if config.database_url is None else "the given",
+        )

@@ -34,6 +34,7 @@ from domain.statuses import BUSY, IN_TURN
 from domain.vocabulary import Level
 from eventlog.following import keep_following, listening
 from eventlog.pool_checks import sweep_dead_async_connections
+from eventlog.system_logging import RECORDED
 from runtime.approvals import Decisions
 from runtime.claims import CommandClaims
 from runtime.confinement import check_directory
@@ -189,7 +190,7 @@ class Runtime:
             orchestrator = await self._orchestrator(session_id)
         except ValueError as error:  # a session made before directories were checked
             said = f"session {session_id} is not answered: its directory {error}"
-            logger.error("%s", said)
+            logger.error("%s", said, extra=RECORDED)
             await asyncio.to_thread(self.app.write_system_log, Level.ERROR, said, None, session_id)
             return
         self._spawn(orchestrator.answer(payload.text), f"answer in {session_id}")
@@ -222,7 +223,7 @@ class Runtime:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                logger.exception("%s failed", name)
+                logger.exception("%s failed", name, extra=RECORDED)
                 await asyncio.to_thread(
                     self.app.write_system_log, Level.ERROR, f"{name} failed: {error}"
                 )
