@@ -219,7 +219,8 @@ def test_a_chat_creates_alice_and_her_work_streams_in(
     expect(alice).to_have_attribute("data-status", agent["status"])
     expect(alice.locator(".agent-usage")).to_contain_text(
         f"{tokens(agent['input_tokens'])} in · {tokens(agent['output_tokens'])} out · "
-        f"{usd(float(agent['cost_usd']))}"
+        f"{tokens(agent['cache_read_input_tokens'] + agent['cache_creation_input_tokens'])} cache"
+        f" · {usd(float(agent['cost_usd']))}"
     )
     expect(alice.locator(".agent-task")).to_have_text(f"task: {agent['current_task']}")
     total = float(client.get(f"/api/sessions/{session}").json()["cost_usd"])
@@ -415,7 +416,7 @@ def test_a_long_log_is_paged_in_virtualised_and_scrubbed_exactly(
         expect(page.locator("#replay-label")).to_contain_text(f"#{events[count - 1]['id']} ")
         done = sum(1 for e in events[:count] if e["type"] == "TurnCompleted")
         expect(alice.locator(".agent-usage")).to_contain_text(
-            f"{tokens(done * 10)} in · {tokens(done)} out · {usd(done * 0.001)} · "
+            f"{tokens(done * 10)} in · {tokens(done)} out · 0 cache · {usd(done * 0.001)} · "
             f"{done} turn{'' if done == 1 else 's'}"
         )
         working = events[count - 1]["type"] != "TurnCompleted" and count > 2

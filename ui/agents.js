@@ -7,7 +7,7 @@
 // agent's pulse runs smoothly while events stream in.
 
 import { agentList } from "./reducer.js";
-import { h, usd, tokens } from "./format.js";
+import { h, spendLine, spendDetail } from "./format.js";
 import { AgentStatus } from "./meta.js";
 import { BudgetMeter } from "./budget.js";
 
@@ -114,9 +114,9 @@ export class AgentsPanel {
     fields.tool.title = agent.status === AgentStatus.AWAITING_APPROVAL ? "open the approval queue" : "";
     const editable = this.live && agent.status !== AgentStatus.DELETED;
     fields.budget.render(agent.cost_usd, agent.budget_usd, agent.budget_warned, editable);
-    fields.usage.textContent =
-      `${tokens(agent.input_tokens)} in · ${tokens(agent.output_tokens)} out · ` +
-      `${usd(agent.cost_usd)} · ${agent.turns} turn${agent.turns === 1 ? "" : "s"}`;
+    fields.usage.textContent = spendLine(agent);
+    fields.usage.title = spendDetail(agent);
+    fields.usage.dataset.discrepancies = String(agent.discrepancies);
     entry.last = agent;
   }
 }

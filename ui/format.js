@@ -12,6 +12,29 @@ export function tokens(count) {
   return String(value);
 }
 
+/** What a session or an agent spent (reducer's NO_SPEND fields), on one line. */
+export function spendLine(spent) {
+  const cache = spent.cache_read_input_tokens + spent.cache_creation_input_tokens;
+  const priced = spent.unpriced_turns === spent.turns ? "" : ` · priced ${usd(spent.priced_usd)}`;
+  const differ = spent.discrepancies
+    ? ` · ⚠ ${spent.discrepancies} cost discrepanc${spent.discrepancies === 1 ? "y" : "ies"}`
+    : "";
+  return (
+    `${tokens(spent.input_tokens)} in · ${tokens(spent.output_tokens)} out · ${tokens(cache)} cache · ` +
+    `${usd(spent.cost_usd)} · ${spent.turns} turn${spent.turns === 1 ? "" : "s"}${priced}${differ}`
+  );
+}
+
+/** The same, in full: each kind of token, for a tooltip. */
+export function spendDetail(spent) {
+  return (
+    `input ${spent.input_tokens} · output ${spent.output_tokens} · cache read ${spent.cache_read_input_tokens} · ` +
+    `cache written ${spent.cache_creation_input_tokens}\nthe CLI's cost ${usd(spent.cost_usd)} · podium's price ` +
+    `${usd(spent.priced_usd)}${spent.unpriced_turns ? ` (${spent.unpriced_turns} turns unpriced)` : ""}` +
+    (spent.discrepancies ? `\n${spent.discrepancies} turns priced differently by the CLI and podium (>1%)` : "")
+  );
+}
+
 // Intl formatters are slow to make and fast to use: make them once.
 const CLOCK = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 

@@ -3,7 +3,7 @@
 // the queue), and its total cost against its budget as of the shown moment.
 
 import { api } from "./api.js";
-import { h, usd, dateTime, shortId, setText } from "./format.js";
+import { h, usd, dateTime, shortId, setText, spendLine, spendDetail } from "./format.js";
 import { BudgetMeter } from "./budget.js";
 import { SHORTCUTS_HELP } from "./approvals.js";
 
@@ -27,6 +27,7 @@ export class Header {
     this.status = h("span.session-status#session-status");
     this.connection = h("span.connection#connection", { title: "connection to podium" });
     this.cost = h("span.total-cost#total-cost", { title: "the session's total cost so far" }, usd(0));
+    this.spend = h("span.total-spend#total-spend");
     root.append(
       h("div.brand", null, "podium"),
       h("div.picker-wrap", null, this.pickerButton, this.menu),
@@ -34,7 +35,7 @@ export class Header {
       h("div.spacer"),
       this.approvals,
       this.connection,
-      h("div.header-cost", null, h("span.cost-label", null, "cost"), this.cost, this.budget.el),
+      h("div.header-cost", null, h("span.cost-label", null, "cost"), this.cost, this.spend, this.budget.el),
     );
     document.addEventListener("click", (e) => {
       if (!this.menu.hidden && !e.target.closest(".picker-wrap")) this.menu.hidden = true;
@@ -50,6 +51,8 @@ export class Header {
   /** @param pending how many requests wait, as of the shown moment */
   render(state, connection, pending, live) {
     setText(this.cost, usd(state.totals.cost_usd));
+    setText(this.spend, spendLine(state.totals));
+    this.spend.title = this.cost.title = spendDetail(state.totals);
     const { session } = state;
     this.budget.render(state.totals.cost_usd, session.budget_usd, session.budget_warned, live && !!this.sessionId);
     setText(this.approvals, `${pending} approval${pending === 1 ? "" : "s"}`);

@@ -28,7 +28,7 @@ export function initialState() {
     // Requests for permission by id, in the order they were asked (oldest
     // first), each shaped as GET /api/approvals gives it.
     approvals: {},
-    totals: { cost_usd: 0, input_tokens: 0, output_tokens: 0, turns: 0 },
+    totals: { ...NO_SPEND },
     chat: null, // the 3-way conversation, newest first: see chatMessages()
   };
 }
@@ -83,10 +83,7 @@ function newAgent(event) {
     current_task: null,
     queued: 0, // commands waiting for their turn
     current_tool: null, // the tool in flight, e.g. "Write hello.py"
-    input_tokens: 0,
-    output_tokens: 0,
-    cost_usd: 0,
-    turns: 0,
+    ...NO_SPEND,
     tool_uses: 0,
     budget_usd: p.budget_usd ?? null,
     budget_warned: 0, // the highest warning (percent) under its budget
@@ -110,13 +107,39 @@ export function toolLabel(tool, input) {
   return short ? `${tool} ${short}`.slice(0, 80) : tool;
 }
 
-function addTurn(totals, p) {
+// What turns spent, as the agents and costs rows of the API name it: tokens
+// of every kind (cache reads and writes are most of a long turn's), the CLI's
+// cost, podium's price of the same tokens, and how often the two disagreed.
+export const NO_SPEND = Object.freeze({
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_input_tokens: 0,
+  cache_creation_input_tokens: 0,
+  cost_usd: 0,
+  priced_usd: 0,
+  unpriced_turns: 0,
+  discrepancies: 0,
+  turns: 0,
+});
+
+/** A turn (TurnCompleted's payload) added to what a session or an agent spent. */
+export function addTurn(spent, p) {
+  const usage = p.usage ?? {};
   return {
-    cost_usd: totals.cost_usd + (p.cost_usd ?? 0),
-    input_tokens: totals.input_tokens + (p.usage?.input_tokens ?? 0),
-    output_tokens: totals.output_tokens + (p.usage?.output_tokens ?? 0),
-    turns: totals.turns + 1,
+    ...spent,
+    input_tokens: spent.input_tokens + (usage.input_tokens ?? 0),
+    output_tokens: spent.output_tokens + (usage.output_tokens ?? 0),
+    cache_read_input_tokens: spent.cache_read_input_tokens + (usage.cache_read_input_tokens ?? 0),
+    cache_creation_input_tokens: spent.cache_creation_input_tokens + (usage.cache_creation_input_tokens ?? 0),
+    cost_usd: spent.cost_usd + (p.cost_usd ?? 0),
+    priced_usd: spent.priced_usd + (p.priced_usd ?? 0),
+    unpriced_turns: spent.unpriced_turns + (p.priced_usd == null ? 1 : 0),
+    turns: spent.turns + 1,
   };
+}
+
+function addDiscrepancy(spent) {
+  return { ...spent, discrepancies: spent.discrepancies + 1 };
 }
 
 // --- how each kind of event changes the state -----------------------------
@@ -210,6 +233,13 @@ const AGENT_FOLDS = {
     updateAgent(state, e, () => ({ status: AgentStatus.DELETED, current_tool: null })),
 };
 
+// The CLI's cost and podium's price of a turn differ by more than 1%.
+function costDiscrepancy(state, e) {
+  const totals = addDiscrepancy(state.totals);
+  if (e.stream_type === "session") return { ...state, totals };
+  return { ...updateAgent(state, e, addDiscrepancy), totals };
+}
+
 function turnCompleted(state, e) {
   const totals = addTurn(state.totals, e.payload);
   if (e.stream_type === "session") {
@@ -217,10 +247,7 @@ function turnCompleted(state, e) {
   }
   const { WORKING, QUEUED, IDLE } = AgentStatus;
   const next = updateAgent(state, e, (agent) => ({
-    input_tokens: agent.input_tokens + (e.payload.usage?.input_tokens ?? 0),
-    output_tokens: agent.output_tokens + (e.payload.usage?.output_tokens ?? 0),
-    cost_usd: agent.cost_usd + (e.payload.cost_usd ?? 0),
-    turns: agent.turns + 1,
+    ...addTurn(agent, e.payload),
     current_tool: null,
     status: agent.status === WORKING ? (agent.queued ? QUEUED : IDLE) : agent.status,
   }));
@@ -297,5 +324,6 @@ const touch = (state, e) => (e.stream_type === "agent" ? updateAgent(state, e, (
 const FOLDS = new Map(
   Object.entries({
     ...SESSION_FOLDS, ...AGENT_FOLDS, ...APPROVAL_FOLDS, ...BUDGET_FOLDS, TurnCompleted: turnCompleted,
+    CostDiscrepancy: costDiscrepancy,
   }),
 );

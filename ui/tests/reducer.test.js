@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import "./served-meta.js";
 import { initialState, reduce, chatMessages, agentList } from "../reducer.js";
 import { Timeline } from "../timeline.js";
+import { spendLine } from "../format.js";
 
 const SESSION = "s-1";
 const ALICE = "a-1";
@@ -133,4 +134,26 @@ test("a command recorded before the queue existed (queued false) started its tur
     .reduce(reduce, initialState());
   const { status, current_task, queued } = state.agents[BOB];
   assert.deepEqual([status, current_task, queued], ["working", "old", 0]);
+});
+
+test("a turn's cache tokens, podium's price and a cost discrepancy reach the agent and the totals", () => {
+  const turn = {
+    usage: { input_tokens: 4, output_tokens: 163, cache_read_input_tokens: 61000, cache_creation_input_tokens: 8046 },
+    cost_usd: 0.0833,
+    priced_usd: 0.0831,
+  };
+  const state = [
+    ...log,
+    event("TurnCompleted", turn, { stream: ALICE, agent: "alice" }),
+    event("CostDiscrepancy", { model: "claude-haiku-4-5", cli_cost_usd: 0.03, priced_usd: 0.01 }, { stream: ALICE, agent: "alice" }),
+  ].reduce(reduce, initialState());
+  const [alice] = agentList(state);
+  assert.equal(alice.cache_read_input_tokens, 61000);
+  assert.equal(alice.cache_creation_input_tokens, 8046);
+  assert.equal(alice.turns, 2);
+  assert.equal(alice.unpriced_turns, 1); // the first turn had no price
+  assert.equal(alice.discrepancies, 1);
+  assert.equal(state.totals.discrepancies, 1);
+  assert.equal(state.totals.cache_read_input_tokens, 61000);
+  assert.equal(spendLine(alice), "104 in · 213 out · 69k cache · $0.1833 · 2 turns · priced $0.0831 · ⚠ 1 cost discrepancy");
 });
