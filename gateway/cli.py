@@ -29,8 +29,6 @@ from gateway.cli_inputs import (
     given_token,
     mode_line,
 )
-from gateway.cli_summarize import add_summarize_command, summarizer_model_option
-from gateway.cli_transfer import add_transfer_commands
 from gateway.database import DatabaseUnavailable, default_data_dir
 from gateway.event_lines import EventFilter, EventLines
 from gateway.loop import run as run_event_loop
@@ -199,8 +197,6 @@ def system_config(args: argparse.Namespace, data_dir: Path, demo: bool) -> Syste
         allowed_domains=checked_domains(args.allow_domain),
         approval_timeout=approval_timeout(args.approval_timeout),
         allow_all=allows_all(args.permissions),
-        summaries=args.summaries == "on",
-        summarizer_model=args.summarizer_model,
     )
 
 
@@ -239,13 +235,6 @@ def _agent_options(p: argparse.ArgumentParser) -> None:
         help="rules: tools the permission rules say ask wait for a person's approval "
         "(default); allow-all: no tool ever asks (recorded in the log)",
     )
-    p.add_argument(
-        "--summaries",
-        choices=("on", "off"),
-        default="on",
-        help="on: a cheap model summarizes agents' events as they happen (default); off: not",
-    )
-    summarizer_model_option(p)
 
 
 def add_audit_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -353,8 +342,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_command(commands)
     add_approval_commands(commands)
-    add_summarize_command(commands)
-    add_transfer_commands(commands)
     return parser
 
 

@@ -52,8 +52,6 @@ class SystemConfig:
     scenario: Path | None = None  # the model double's script in demo mode (None: the demo's)
     approval_timeout: float = 3600.0  # seconds before a request nobody decided on expires
     allow_all: bool = False  # `--permissions allow-all`: no tool asks (recorded, said loudly)
-    summaries: bool = True  # the AI summarizer runs inside podium (`--summaries off`: not)
-    summarizer_model: str = "claude-haiku-4-5"
 
 
 class System:
