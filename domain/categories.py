@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain import agent as a
 from domain import approval as ap
 from domain import session as s
+from domain import summarizer as sm
 from domain import system_log as system
 from domain.codec import PodiumEventType
 from domain.vocabulary import Category
@@ -44,6 +45,10 @@ CATEGORIES: dict[PodiumEventType, Category] = {
     ap.ApprovalExpired: Category.APPROVAL,
     system.SystemLogged: Category.SYSTEM,
     system.SystemLogOpened: Category.SYSTEM,
+    sm.SummariesOpened: Category.SUMMARY,
+    sm.EventSummarized: Category.SUMMARY,
+    sm.SummarizerCalled: Category.SUMMARY,
+    sm.SummarizerFailed: Category.SUMMARY,
 }
 
 

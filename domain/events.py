@@ -13,8 +13,9 @@ the next version, and old events are upcast as they are read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 from eventsourcing.domain import Aggregate
@@ -78,6 +79,20 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
     cache_creation_1h_input_tokens: int = 0
     models: tuple[ModelTokens, ...] = ()
 
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> Usage:
+        """A Messages API answer's ``usage`` object (counts may be missing or null)."""
+        split = raw.get("cache_creation")
+        return cls(
+            input_tokens=_count(raw, "input_tokens"),
+            output_tokens=_count(raw, "output_tokens"),
+            cache_creation_input_tokens=_count(raw, "cache_creation_input_tokens"),
+            cache_read_input_tokens=_count(raw, "cache_read_input_tokens"),
+            cache_creation_1h_input_tokens=(
+                _count(split, "ephemeral_1h_input_tokens") if isinstance(split, Mapping) else 0
+            ),
+        )
+
     @property
     def cache_creation_5m_input_tokens(self) -> int:
         return self.cache_creation_input_tokens - self.cache_creation_1h_input_tokens
@@ -112,6 +127,10 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
             cache_read_input_tokens=self.cache_read_input_tokens,
             priced_usd=priced_usd,
         )
+
+
+def _count(raw: Mapping[str, Any], key: str) -> int:
+    return int(raw.get(key) or 0)
 
 
 def check_cost(cost_usd: float) -> None:

@@ -44,19 +44,29 @@ def short_summary(text: str) -> str:
 
 
 class Summaries(PodiumAggregate):
-    """A session's summaries and the summarizer's calls for them."""
+    """A session's summaries and the summarizer's calls for them.
+
+    It knows which events it has summarized, so an event is summarized once
+    however many summarizers race (a save that lost decides again on the
+    stream as the winner left it).
+    """
 
     session_id: UUID
+    summarized: set[int]
 
     def __init__(self, payload: SummariesOpenedV1) -> None:
         self.session_id = payload.session_id
+        self.summarized = set()
 
     @classmethod
     def open(cls, session_id: UUID) -> Summaries:
         payload = SummariesOpenedV1(session_id=session_id)
         return cls._create(SummariesOpened, id=summaries_id(session_id), payload=payload)
 
-    def summarize(self, notification_id: int, agent_id: UUID, summary: str) -> None:
+    def summarize(self, notification_id: int, agent_id: UUID, summary: str) -> bool:
+        """Record the event's summary; False (and nothing recorded) when it has one."""
+        if notification_id in self.summarized:
+            return False
         said = short_summary(summary)
         if not said:
             raise ValueError(f"an empty summary of event #{notification_id}")
@@ -67,6 +77,7 @@ class Summaries(PodiumAggregate):
             summary=said,
         )
         self.trigger_event(EventSummarized, payload=payload)
+        return True
 
     def called(self, model: str, usage: Usage, *, events: int, duration_ms: int) -> None:
         """One model call summarized ``events`` events; priced from podium's table."""
@@ -75,13 +86,22 @@ class Summaries(PodiumAggregate):
         if priced is not None:
             check_cost(priced)
         payload = SummarizerCalledV1(
-            model=model, usage=usage, priced_usd=priced, events=events, duration_ms=duration_ms
+            session_id=self.session_id,
+            model=model,
+            usage=usage,
+            priced_usd=priced,
+            events=events,
+            duration_ms=duration_ms,
         )
         self.trigger_event(SummarizerCalled, payload=payload)
 
     def failed(self, error: str, *, events: int, attempt: int, retry_in_s: float) -> None:
         payload = SummarizerFailedV1(
-            error=clean_text(error), events=events, attempt=attempt, retry_in_s=retry_in_s
+            session_id=self.session_id,
+            error=clean_text(error),
+            events=events,
+            attempt=attempt,
+            retry_in_s=retry_in_s,
         )
         self.trigger_event(SummarizerFailed, payload=payload)
 
@@ -98,6 +118,7 @@ class EventSummarizedV1(Payload, frozen=True):
 
 
 class SummarizerCalledV1(Payload, frozen=True):
+    session_id: UUID
     model: str
     usage: Usage
     priced_usd: float | None  # None: a model podium's price table does not know
@@ -106,6 +127,7 @@ class SummarizerCalledV1(Payload, frozen=True):
 
 
 class SummarizerFailedV1(Payload, frozen=True):
+    session_id: UUID
     error: str
     events: int
     attempt: int  # 1 for the first failure of these events
@@ -120,6 +142,9 @@ class SummariesOpened(PodiumCreated):
 @dataclass(frozen=True)
 class EventSummarized(PodiumEvent):
     payload: EventSummarizedV1
+
+    def apply(self, aggregate: Summaries) -> None:
+        aggregate.summarized.add(self.payload.notification_id)
 
 
 @dataclass(frozen=True)

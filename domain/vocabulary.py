@@ -23,6 +23,7 @@ class Category(StrEnum):
     BUDGET = "budget"  # budgets set, warned about, spent
     PERMISSIONS = "permissions"  # rules set or added
     SYSTEM = "system"  # podium's own system log
+    SUMMARY = "summary"  # the summarizer's summaries of events, and its model calls
 
 
 class Level(StrEnum):

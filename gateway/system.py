@@ -1,8 +1,8 @@
 """Everything podium runs in one process, started and stopped in order.
 
 The database (embedded, or DATABASE_URL), the schema, the projection runner,
-the agent runtime with its transcript store, and in demo mode the model
-double that stands in for the Anthropic API. Stopping reverses the order:
+the agent runtime with its transcript store, the summarizer, and in demo
+mode the model double that stands in for the Anthropic API. Stopping reverses the order:
 working agents are interrupted and recorded as such, every event is flushed,
 then the database stops.
 """
@@ -29,6 +29,8 @@ from runtime.runtime import ALLOW_ALL_NOTICE, Runtime
 from runtime.sandbox import Confinement, private_loopback
 from runtime.session_store import PostgresSessionStore
 from runtime.settings import RuntimeSettings
+from summarizer.api import ApiSettings
+from summarizer.consumer import SummarizerSettings, summarizing
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ class SystemConfig:
     scenario: Path | None = None  # the model double's script in demo mode (None: the demo's)
     approval_timeout: float = 3600.0  # seconds before a request nobody decided on expires
     allow_all: bool = False  # `--permissions allow-all`: no tool asks (recorded, said loudly)
+    # The AI summaries of agents' events (None: `--summaries off`).
+    summarizer: SummarizerSettings | None = field(default_factory=SummarizerSettings)
 
 
 class System:
@@ -130,6 +134,12 @@ class System:
         self.runtime = Runtime(self.app, self.conninfo, settings, self.live)
         await self.runtime.start()
         stack.push_async_callback(self.runtime.stop)
+        if config.summarizer is not None:
+            # On the same API settings as the agents' (the model double's in demo mode).
+            api = ApiSettings.from_env(env, proxies_from_env=not config.demo)
+            await stack.enter_async_context(
+                summarizing(self.app, self.conninfo, config.summarizer, api)
+            )
         stack.callback(
             lifecycle, logger, "podium is stopping: agents are interrupted, the log flushed"
         )

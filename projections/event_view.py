@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from domain.categories import category_of
 from domain.events import Payload
+from domain.summarizer import summaries_id
 from domain.system_log import SystemLogged
 from domain.vocabulary import Category
 from eventlog.pool_checks import sweep_dead_connections
@@ -158,8 +159,8 @@ class LogView:
 
     def session_page(self, session_id: UUID, after: int, limit: int) -> tuple[list[Routed], int]:
         """A page of one session's events (its own stream, its agents', their
-        approval requests' and the system log entries that name it: what its
-        live stream carries), and the notification id up to which the page is
+        approval requests', its summaries and the system log entries that name
+        it: what its live stream carries), and the notification id up to which the page is
         complete.
 
         One snapshot: the agents and approvals read models as far as both have
@@ -174,7 +175,7 @@ class LogView:
                 "WHERE projection IN ('agents', 'approvals')"
             ).fetchone()
             until = int(applied[0]) if applied and applied[0] is not None else 0
-            streams = [session_id] + [
+            streams = [session_id, summaries_id(session_id)] + [
                 row[0]
                 for row in conn.execute(
                     "SELECT agent_id FROM agents WHERE session_id = %s "

@@ -34,17 +34,7 @@ def _count(raw: Mapping[str, Any], key: str) -> int:
 
 def usage_of(result: ResultMessage) -> Usage:
     """The main loop's tokens of the turn (``result.usage``)."""
-    raw: dict[str, Any] = result.usage or {}
-    split = raw.get("cache_creation")
-    return Usage(
-        input_tokens=_count(raw, "input_tokens"),
-        output_tokens=_count(raw, "output_tokens"),
-        cache_creation_input_tokens=_count(raw, "cache_creation_input_tokens"),
-        cache_read_input_tokens=_count(raw, "cache_read_input_tokens"),
-        cache_creation_1h_input_tokens=(
-            _count(split, "ephemeral_1h_input_tokens") if isinstance(split, dict) else 0
-        ),
-    )
+    return Usage.from_api(result.usage or {})
 
 
 def _model_tokens(model: str, raw: Mapping[str, Any]) -> ModelTokens:

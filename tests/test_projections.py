@@ -210,12 +210,12 @@ def test_an_ai_summary_annotates_an_earlier_event_only(database_url):
         agent = app.get_agent(agent_id)
         summarizer = Summaries.open(agent.session_id)  # head + 1
         said = partial(summarizer.summarize, agent_id=agent.id)
-        said(first_tool_use, summary="first try")
-        said(first_tool_use, summary="wrote f0.py")  # the later summary wins
-        said(head + 4, summary="itself")  # its own id: no earlier event
-        said(head + 6, summary="a later event")
+        assert said(first_tool_use, summary="wrote f0.py")  # head + 2
+        assert not said(first_tool_use, summary="again")  # an event is summarized once
+        said(head + 3, summary="itself")  # its own id: no earlier event
+        said(head + 5, summary="a later event")
         app.save(summarizer)
-        agent.emit_text("a later event")  # head + 6
+        agent.emit_text("a later event")  # head + 5
         app.save(agent)
     finally:
         app.close()

@@ -1,6 +1,7 @@
 """The HTTP side: a Starlette app speaking the Messages API from a scenario.
 
-Routes: `POST /v1/messages` (streaming or not), `POST /v1/messages/count_tokens`,
+Routes: `POST /v1/messages` (streaming or not; the summarizer's requests are
+answered by summaries.py), `POST /v1/messages/count_tokens`,
 and every other path answered with an empty JSON object, so nothing the CLI
 calls on the side (with non-essential traffic disabled it calls nothing else)
 ever fails. Every request is recorded, with what the double answered.
@@ -23,9 +24,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from runtime.model_double.conversation import read_conversation
-from runtime.model_double.errors import ApiError, FaultQueue, new_request_id
+from runtime.model_double.errors import AGENTS, SUMMARIES, ApiError, FaultQueue, new_request_id
 from runtime.model_double.respond import Reply, Responder
 from runtime.model_double.stream import full_message, new_message_id, stream_events
+from runtime.model_double.summaries import asks_for_summaries, summaries_reply
 from runtime.model_double.usage import PromptCache, Usage, output_tokens, request_tokens
 
 logger = logging.getLogger(__name__)
@@ -119,12 +121,13 @@ def build_app(state: DoubleState) -> Starlette:
         body = received.body
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return answered(received, _error_response(ApiError(400, "messages: field required")))
-        fault = state.faults.take()
-        if fault is None:
+        summarizing = asks_for_summaries(body)
+        answer: Reply | ApiError | None = state.faults.take(SUMMARIES if summarizing else AGENTS)
+        if answer is None and summarizing:
+            answer = summaries_reply(body)
+        elif answer is None:
             session = request.headers.get("x-claude-code-session-id", "")
             answer = state.responder.reply(read_conversation(body, session))
-        else:
-            answer = fault
         if isinstance(answer, ApiError):
             logger.info("model double: %s %s", answer.status, answer.error_type)
             received.rule, received.step = answer.rule, answer.step

@@ -14,6 +14,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+ANY, AGENTS, SUMMARIES = "any", "agents", "summaries"  # whose requests a fault is for
+REQUESTERS = (ANY, AGENTS, SUMMARIES)
+
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -73,22 +76,30 @@ def new_request_id() -> str:
 
 
 class FaultQueue:
-    """Errors to answer the next `/v1/messages` requests with, whatever they ask.
+    """Errors to answer the next `/v1/messages` requests with: any request, or
+    only the agents' (the CLI's) or only the summarizer's.
 
     Filled from test code (any thread), drained by the server's event loop.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: deque[ApiError] = deque()
+        self._pending: deque[tuple[ApiError, str]] = deque()
 
-    def add(self, error: ApiError, times: int) -> None:
+    def add(self, error: ApiError, times: int, of: str = ANY) -> None:
+        if of not in REQUESTERS:
+            raise ValueError(f"faults are for {', '.join(REQUESTERS)}, not {of!r}")
         with self._lock:
-            self._pending.extend([error] * times)
+            self._pending.extend([(error, of)] * times)
 
-    def take(self) -> ApiError | None:
+    def take(self, requester: str) -> ApiError | None:
+        """The first pending error for a request of ``requester`` (taken), if any."""
         with self._lock:
-            return self._pending.popleft() if self._pending else None
+            for index, (error, of) in enumerate(self._pending):
+                if of in (ANY, requester):
+                    del self._pending[index]
+                    return error
+            return None
 
     def clear(self) -> None:
         with self._lock:

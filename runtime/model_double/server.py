@@ -22,7 +22,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from runtime.model_double.app import DoubleState, ReceivedRequest, build_app
-from runtime.model_double.errors import ApiError
+from runtime.model_double.errors import ANY, ApiError
 from runtime.model_double.respond import Responder
 from runtime.model_double.scenario import LoadedScenario, load_scenario
 from runtime.model_double.site import Certificate, build_site
@@ -117,9 +117,11 @@ class ModelDouble:
         *,
         retry_after: float | None = None,
         message: str | None = None,
+        of: str = ANY,
     ) -> None:
-        """Answer the next `times` message requests with an API error (any thread)."""
-        self._state.faults.add(ApiError(status, message, retry_after), times)
+        """Answer the next `times` message requests with an API error (any thread):
+        of anyone, or only of "agents" (the CLI) or of "summaries" (the summarizer)."""
+        self._state.faults.add(ApiError(status, message, retry_after), times, of)
 
     def clear_faults(self) -> None:
         self._state.faults.clear()

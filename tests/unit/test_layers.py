@@ -1,7 +1,8 @@
 """The shape of the code: which package may import which, and where topics are written.
 
 DESIGN.md's arrows, checked on the source (no import is run): gateway ->
-runtime -> domain; gateway -> projections -> domain; gateway, runtime and
+runtime -> domain; gateway -> summarizer -> projections; gateway -> transfer ->
+runtime; gateway -> projections -> domain; gateway, runtime and
 projections -> eventlog -> domain. ``domain`` imports none of them, nor any
 infrastructure.
 """
@@ -15,14 +16,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("domain", "eventlog", "projections", "runtime", "gateway")
+PACKAGES = ("domain", "eventlog", "projections", "runtime", "summarizer", "transfer", "gateway")
 # What each package may import of podium's own packages (besides itself).
 ALLOWED: dict[str, frozenset[str]] = {
     "domain": frozenset(),
     "eventlog": frozenset({"domain"}),
     "projections": frozenset({"domain", "eventlog", "sql"}),
     "runtime": frozenset({"domain", "eventlog", "projections"}),
-    "gateway": frozenset({"domain", "eventlog", "projections", "runtime", "sql"}),
+    # The summarizer is a consumer of the log beside the runtime, not part of it.
+    "summarizer": frozenset({"domain", "eventlog", "projections"}),
+    # Export and import move streams and the agents' transcripts (runtime's store).
+    "transfer": frozenset({"domain", "eventlog", "runtime", "sql"}),
+    "gateway": frozenset(
+        {"domain", "eventlog", "projections", "runtime", "summarizer", "transfer", "sql"}
+    ),
 }
 INFRASTRUCTURE = (
     "psycopg",
