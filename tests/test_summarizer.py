@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from gateway.system import System
 from summarizer.consumer import SummarizerSettings
+from tests.test_cli import PODIUM
+from tests.test_projections import history
 from tests.test_runtime import config, rows, say, start, until
 
 pytestmark = pytest.mark.anyio
 
-SUMMARIZED = "('AgentTextEmitted', 'ToolUseCompleted', 'FileChanged', 'TurnCompleted', 'AgentFailed')"
+SUMMARIZED = (
+    "('AgentTextEmitted', 'ToolUseCompleted', 'FileChanged', 'TurnCompleted', 'AgentFailed')"
+)
 UNSUMMARIZED = (
     "SELECT count(*) FROM events AS e WHERE e.stream_type = 'agent' "
     f"AND e.event_type IN {SUMMARIZED} AND NOT EXISTS ("
@@ -35,9 +44,6 @@ async def system(database_url: str, tmp_path: Path) -> AsyncIterator[System]:
     quick = SummarizerSettings(wait_s=0.2)
     async with System(dataclasses.replace(config(database_url, tmp_path), summarizer=quick)) as up:
         yield up
-
-
-
 
 
 async def test_every_agent_event_of_a_demo_session_is_summarized_once(system: System) -> None:
@@ -68,3 +74,98 @@ async def test_every_agent_event_of_a_demo_session_is_summarized_once(system: Sy
         "SELECT payload->>'summary' FROM events WHERE event_type = 'EventSummarized' LIMIT 1",
     )
     assert said[0].startswith("alice ")
+
+
+async def test_a_failed_summary_call_is_recorded_retried_and_nothing_is_left(
+    system: System,
+) -> None:
+    assert system.double is not None
+    system.double.fail_next(529, times=2, of="summaries")  # the agents' calls are not touched
+    session_id = await start(system)
+    await say(system, session_id, "Create an agent called alice for Python development")
+    await say(system, session_id, "Tell alice to create a simple hello world app")
+    await until(system, "SELECT count(*) FROM agents WHERE name = 'alice' AND turns = 1")
+    await until(system, f"SELECT ({UNSUMMARIZED}) = 0")
+    failures = await rows(
+        system,
+        "SELECT payload->>'attempt', payload->>'error' FROM events "
+        "WHERE event_type = 'SummarizerFailed' ORDER BY notification_id",
+    )
+    assert [attempt for attempt, _ in failures] == ["1", "2"]
+    assert "529" in failures[0][1]
+    assert all(n == 1 for _, n in await rows(system, SUMMARIES))
+
+
+async def test_a_restarted_summarizer_goes_on_where_it_stopped(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(
+        config(database_url, tmp_path), summarizer=SummarizerSettings(wait_s=0.2)
+    )
+    async with System(settings) as first:
+        session_id = await start(first)
+        await asyncio.to_thread(first.app.create_agent, session_id, "alice")
+        await asyncio.to_thread(first.app.command_agent, session_id, "alice", "say hello", "user")
+        await until(first, "SELECT count(*) FROM agents WHERE name = 'alice' AND turns = 1")
+        await until(first, f"SELECT ({UNSUMMARIZED}) = 0")
+    async with System(settings) as second:
+        await asyncio.to_thread(second.app.command_agent, session_id, "alice", "again", "user")
+        await until(second, "SELECT count(*) FROM agents WHERE name = 'alice' AND turns = 2")
+        await until(second, f"SELECT ({UNSUMMARIZED}) = 0")
+        assert all(n == 1 for _, n in await rows(second, SUMMARIES))
+        (position,) = await rows(
+            second,
+            "SELECT notification_id FROM projection_tracking WHERE projection = 'summarizer'",
+        )
+        assert position[0] > 0
+
+
+def test_podium_summarize_catches_up_a_log_alone_and_stops_on_sigterm(database_url: str) -> None:
+    history(database_url, sessions=2, agents=2, turns=3)  # agents' events, none summarized
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("ANTHROPIC_API_KEY", None)
+    alone = subprocess.Popen(
+        [*PODIUM, "summarize", "--demo"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            deadline = time.monotonic() + 60
+            while conn.execute(UNSUMMARIZED).fetchone() != (0,):
+                assert time.monotonic() < deadline, "the summarizer did not catch up"
+                assert alone.poll() is None, alone.stderr.read() if alone.stderr else ""
+                time.sleep(0.2)
+            (summaries,) = conn.execute(
+                "SELECT count(*) FROM events WHERE event_type = 'EventSummarized'"
+            ).fetchone()
+            assert summaries > 0
+    finally:
+        alone.send_signal(signal.SIGTERM)
+        _, said = alone.communicate(timeout=30)
+    assert alone.returncode == 0, said
+    assert "summarizing with claude-haiku-4-5 at the model double" in said
+    assert "Traceback" not in said
+
+
+def test_podium_summarize_without_a_key_says_what_to_do() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    done = subprocess.run(
+        [*PODIUM, "summarize"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "podium summarize: error: no API key: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN), "
+        "or use --demo for the built-in model double"
+    ]
+
+
+async def test_summaries_off_makes_none(database_url: str, tmp_path: Path) -> None:
+    off = dataclasses.replace(config(database_url, tmp_path), summarizer=None)
+    async with System(off) as system:
+        session_id = await start(system)
+        await asyncio.to_thread(system.app.create_agent, session_id, "alice")
+        await asyncio.to_thread(system.app.command_agent, session_id, "alice", "say hi", "user")
+        await until(system, "SELECT count(*) FROM agents WHERE name = 'alice' AND turns = 1")
+        await asyncio.sleep(1.0)
+        assert await rows(system, SUMMARIES) == []
+        assert system.double is not None
+        assert not any("tool_choice" in (r.body or {}) for r in system.double.message_requests)

@@ -6,7 +6,7 @@ See README.md in this package for the scenario format.
 """
 
 from runtime.model_double.app import ReceivedRequest
-from runtime.model_double.env import cli_env
+from runtime.model_double.env import api_env, cli_env
 from runtime.model_double.scenario import (
     LoadedScenario,
     ScenarioError,
@@ -21,6 +21,7 @@ __all__ = [
     "ModelDouble",
     "ReceivedRequest",
     "ScenarioError",
+    "api_env",
     "cli_env",
     "load_scenario",
     "parse_scenario",

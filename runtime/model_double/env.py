@@ -38,6 +38,12 @@ class ServesPages(Protocol):
     def certificate(self) -> Path | None: ...
 
 
+def api_env(double: HasBaseUrl | str) -> dict[str, str]:
+    """The API settings that point a client (the CLI, the summarizer) at `double`."""
+    base_url = double if isinstance(double, str) else double.base_url
+    return {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_API_KEY": "sk-ant-model-double"}
+
+
 def cli_env(
     double: HasBaseUrl | str,
     home: Path,
@@ -54,14 +60,12 @@ def cli_env(
     2 makes a persistent fault surface in about two seconds. None keeps the
     CLI's default.
     """
-    base_url = double if isinstance(double, str) else double.base_url
     config_dir = home / ".claude"
     config_dir.mkdir(parents=True, exist_ok=True)
     env = dict.fromkeys(_NEUTRALISED, "")
+    env.update(api_env(double))
     env.update(
         {
-            "ANTHROPIC_BASE_URL": base_url,
-            "ANTHROPIC_API_KEY": "sk-ant-model-double",
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
             "DISABLE_AUTOUPDATER": "1",
             "DISABLE_TELEMETRY": "1",
