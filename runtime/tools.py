@@ -239,8 +239,9 @@ class ManagementTools:
         total = Decimal(0)
         for r in rows:
             who = "orchestrator" if r["actor_kind"] == "orchestrator" else r["actor_name"]
+            turns = "model calls" if r["actor_kind"] == "summarizer" else "turns"
             lines.append(
-                f"  {who} ({r['model']}): {_usd(r['cost_usd'])}, {r['turns']} turns, "
+                f"  {who} ({r['model']}): {_usd(r['cost_usd'])}, {r['turns']} {turns}, "
                 f"{r['input_tokens']} in / {r['output_tokens']} out"
             )
             by_model[r["model"]] = by_model.get(r["model"], Decimal(0)) + r["cost_usd"]

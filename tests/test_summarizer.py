@@ -68,6 +68,15 @@ async def test_every_agent_event_of_a_demo_session_is_summarized_once(system: Sy
         session_id,
     )
     assert calls[0][0] >= 1 and calls[0][1] >= len(counts)
+    # Its spend is its own: priced from the table, apart from the agents'.
+    (spend,) = await until(
+        system,
+        "SELECT sum(turns) = %s, sum(priced_usd), sum(input_tokens) FROM costs "
+        "WHERE session_id = %s AND actor_kind = 'summarizer'",
+        calls[0][0],
+        session_id,
+    )
+    assert spend[1] > 0 and spend[2] > 0
     # A summary is the model's (the double's: the agent's name and what it did).
     (said,) = await rows(
         system,

@@ -8,6 +8,10 @@ model and the budget rule agree to the cent; and ``priced_usd``, podium's
 price of the same tokens (domain/prices.py), the one to reconcile a bill
 with. A turn podium could not price (a model its table does not know) is
 counted in ``unpriced_turns`` instead.
+
+The summarizer's model calls are an actor of their own ("summarizer", one
+row per session, model and day: ``turns`` are its calls), apart from the
+agents'. It has no CLI to price its calls, so both costs are podium's price.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from typing import Any
 
 from domain import agent as a
 from domain import session as s
+from domain import summarizer as sm
 from domain.events import ModelTokens
 from eventlog.reading import RecordedEvent
 from projections.projector import Projector, Tables, usd
 
 KEY = {"session_id": "uuid", "actor_id": "uuid", "model": "text", "day": "date"}
 Key = tuple[Any, ...]
+SUMMARIZER = "summarizer"  # its actor kind and name
 Turn = s.SessionTurnCompletedV2 | a.AgentTurnCompletedV2  # read upcast to the latest
 
 
@@ -45,7 +51,15 @@ def _shares(p: Turn) -> Iterator[tuple[ModelTokens, Decimal]]:
 class CostsProjector(Projector):
     name = "costs"
     weight = 0.3
-    events = frozenset({s.TurnCompleted, s.CostDiscrepancy, a.TurnCompleted, a.CostDiscrepancy})
+    events = frozenset(
+        {
+            s.TurnCompleted,
+            s.CostDiscrepancy,
+            a.TurnCompleted,
+            a.CostDiscrepancy,
+            sm.SummarizerCalled,
+        }
+    )
 
     def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         changes: list[tuple[Key, str, str, ModelTokens | None, Decimal]] = []
@@ -62,6 +76,13 @@ class CostsProjector(Projector):
                 assert isinstance(p, a.CostDiscrepancyV1)
                 key = (event.stream_id, event.stream_id, p.model, day)
                 changes.append((key, "orchestrator", "orchestrator", None, Decimal(0)))
+                continue
+            if isinstance(p, sm.SummarizerCalledV1):
+                key = (p.session_id, event.stream_id, p.model, day)
+                cost = usd(p.priced_usd or 0.0)
+                changes.append(
+                    (key, SUMMARIZER, SUMMARIZER, p.usage.share(p.model, p.priced_usd), cost)
+                )
                 continue
             who = self.directory.lookup(tables.cur, event.stream_id)
             if isinstance(p, a.AgentTurnCompletedV2):

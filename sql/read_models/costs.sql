@@ -1,9 +1,9 @@
--- Spend per session, per actor (the orchestrator or an agent), per model and day:
+-- Spend per session, per actor (the orchestrator, an agent or the summarizer), per model and day:
 -- every model a turn used (a Task sub-agent's included) has its own row.
 CREATE TABLE IF NOT EXISTS costs (
     session_id uuid NOT NULL,
-    actor_id uuid NOT NULL,          -- the session id for the orchestrator
-    actor_kind text NOT NULL,        -- 'orchestrator' | 'agent'
+    actor_id uuid NOT NULL,          -- the session id for the orchestrator, its summaries' stream
+    actor_kind text NOT NULL,        -- 'orchestrator' | 'agent' | 'summarizer'
     actor_name text NOT NULL,
     model text NOT NULL,
     day date NOT NULL,
