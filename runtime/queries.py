@@ -49,7 +49,7 @@ class OrchestratorReads:
     async def agent(self, session_id: UUID, name: str) -> Row | None:
         rows = await self._rows(
             "SELECT agent_id, name, status, model, current_task, queued, input_tokens, "
-            "output_tokens, cost_usd, turns, tool_uses, last_activity_at FROM agents "
+            "output_tokens, cost_usd, turns, tool_uses, last_activity_at, summary FROM agents "
             "WHERE session_id = %s AND lower(name) = lower(%s) "
             "ORDER BY incarnation DESC LIMIT 1",
             (session_id, name),
@@ -68,10 +68,12 @@ class OrchestratorReads:
         self, agent_id: UUID, task: str | None, limit: int, offset: int
     ) -> list[Row]:
         # agent_logs keeps no payload: the log has it (the events view, by id).
+        # An event's AI summary, where it has one, says more than the mechanical line.
         rows = await self._rows(
             "SELECT log.notification_id, log.event_type, log.category, log.summary, "
             "e.payload, log.at FROM ("
-            " SELECT notification_id, event_type, category, summary, at FROM agent_logs"
+            " SELECT notification_id, event_type, category,"
+            " coalesce(ai_summary, summary) AS summary, at FROM agent_logs"
             " WHERE agent_id = %s AND task IS NOT DISTINCT FROM %s"
             " ORDER BY notification_id DESC LIMIT %s OFFSET %s"
             ") AS log JOIN events AS e USING (notification_id) "

@@ -182,6 +182,8 @@ class ManagementTools:
             f"cost {_usd(agent['cost_usd'])}, {agent['turns']} turns, "
             f"{agent['tool_uses']} tool uses",
         ]
+        if agent["summary"]:
+            lines.append(f"latest: {agent['summary']}")
         requests = await reads.pending_approvals(self.session_id)
         lines.extend(asking([r for r in requests if r["agent"] == agent["name"]]))
         events = await reads.task_log(agent["agent_id"], agent["current_task"], tail, offset)

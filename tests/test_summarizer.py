@@ -83,6 +83,14 @@ async def test_every_agent_event_of_a_demo_session_is_summarized_once(system: Sy
         "SELECT payload->>'summary' FROM events WHERE event_type = 'EventSummarized' LIMIT 1",
     )
     assert said[0].startswith("alice ")
+    # The agent's row has the summary of its latest summarized event.
+    (latest,) = await until(
+        system,
+        "SELECT a.summary = s.payload->>'summary' FROM agents AS a JOIN events AS s "
+        "ON s.event_type = 'EventSummarized' AND (s.payload->>'agent_id')::uuid = a.agent_id "
+        "WHERE a.name = 'alice' ORDER BY (s.payload->>'notification_id')::bigint DESC LIMIT 1",
+    )
+    assert latest[0]
 
 
 async def test_a_failed_summary_call_is_recorded_retried_and_nothing_is_left(

@@ -1,8 +1,8 @@
 """The agents read model: each agent's status, model, tokens (cache writes and
-reads among them, its sub-agents' included), cost, budget, task, and how many
-commands wait for their turn. ``cost_usd`` is the CLI's, as budgets count it;
-``priced_usd`` beside it is podium's price of the same tokens
-(projections/read_models/costs.py says more).
+reads among them, its sub-agents' included), cost, budget, task, how many
+commands wait for their turn, and the latest AI summary of what it did.
+``cost_usd`` is the CLI's, as budgets count it; ``priced_usd`` beside it is
+podium's price of the same tokens (projections/read_models/costs.py says more).
 
 Statuses follow the agent's one transition table (domain/statuses.py), step
 for step as the Agent aggregate follows it (``domain.agent.status_step``), so
@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from domain import agent as a
 from domain.codec import PodiumEventType
 from domain.governance import BudgetSetV1, BudgetWarnedV1
 from domain.statuses import AgentStatus, next_status
+from domain.summarizer import EventSummarized, EventSummarizedV1
 from eventlog.reading import RecordedEvent, events_of
 from projections.projector import Projector, Tables, usd
 
@@ -27,14 +29,19 @@ Row = dict[str, Any]
 class AgentsProjector(Projector):
     name = "agents"
     weight = 0.5
-    events = events_of(a)  # every one is the agent's latest activity
+    # Every agent event is the agent's latest activity; a summary of one is not.
+    events = events_of(a) | {EventSummarized}
 
     def apply(self, events: Sequence[RecordedEvent], tables: Tables) -> None:
         rows = tables.keyed(self.name, {"agent_id": "uuid"})
-        rows.load((e.stream_id,) for e in events if e.event_class is not a.AgentCreated)
+        rows.load((_agent_of(e),) for e in events if e.event_class is not a.AgentCreated)
         folds, stepping = _FOLDS, _STEPPING
         agent_id, row = None, None  # an agent's events come in runs: its row stays at hand
         for event in events:
+            if event.event_class is EventSummarized:
+                _summarized(rows.touch((_agent_of(event),)), event.payload)
+                agent_id = None
+                continue
             if event.event_class is a.AgentCreated:
                 agent_id, row = event.stream_id, self._new_row(event)
                 rows.put((agent_id,), row)
@@ -85,7 +92,22 @@ class AgentsProjector(Projector):
             "created_at": event.timestamp,
             "last_activity_at": event.timestamp,
             "deleted_at": None,
+            "summary": None,
+            "summary_of": None,
         }
+
+
+def _agent_of(event: RecordedEvent) -> UUID:
+    p = event.payload
+    return p.agent_id if isinstance(p, EventSummarizedV1) else event.stream_id
+
+
+def _summarized(row: Row | None, p: Any) -> None:
+    """The latest summary: of the agent's latest summarized event (summaries
+    caught up newest first arrive out of order)."""
+    assert isinstance(p, EventSummarizedV1)
+    if row is not None and (row["summary_of"] is None or p.notification_id > row["summary_of"]):
+        row["summary"], row["summary_of"] = p.summary, p.notification_id
 
 
 # How each kind of event changes its agent's row, beyond last_activity_at and

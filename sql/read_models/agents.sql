@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS agents (
     claude_session_id text,
     created_at timestamptz NOT NULL,
     last_activity_at timestamptz NOT NULL,
-    deleted_at timestamptz
+    deleted_at timestamptz,
+    summary text,  -- the AI summary of its latest summarized event
+    summary_of bigint  -- that event's notification id
 );
 CREATE INDEX IF NOT EXISTS agents_session_name ON agents (session_id, lower(name));
 -- Tables made before costs were reconciled (a rebuild fills the new columns).
@@ -35,6 +37,9 @@ ALTER TABLE agents ADD COLUMN IF NOT EXISTS cache_creation_1h_input_tokens bigin
 ALTER TABLE agents ADD COLUMN IF NOT EXISTS priced_usd numeric NOT NULL DEFAULT 0;
 ALTER TABLE agents ADD COLUMN IF NOT EXISTS unpriced_turns integer NOT NULL DEFAULT 0;
 ALTER TABLE agents ADD COLUMN IF NOT EXISTS discrepancies integer NOT NULL DEFAULT 0;
+-- Tables made before AI summaries.
+ALTER TABLE agents ADD COLUMN IF NOT EXISTS summary text;
+ALTER TABLE agents ADD COLUMN IF NOT EXISTS summary_of bigint;
 -- Tables made before agents queued their commands.
 ALTER TABLE agents ADD COLUMN IF NOT EXISTS queued integer NOT NULL DEFAULT 0;
 -- Tables made before budgets could change: the budget each agent has now,
