@@ -52,7 +52,7 @@ class SummarizerSettings:
     model: str = "claude-haiku-4-5"
     batch: int = 25  # events per call at most
     wait_s: float = 2.0  # what arrived within this goes into one call
-    calls_per_minute: int = 50
+    calls_per_minute: int = 120  # a 429 (with its retry-after) slows it further
     concurrency: int = 4  # calls in flight at once
     far_behind: int = 500  # events waiting: past this, the newest first
 

@@ -46,6 +46,7 @@ class ReceivedRequest:
     rule: str | None = None
     step: int = 0
     usage: Usage | None = None
+    requester: str = AGENTS  # whose request a /v1/messages one is: the CLI's or the summarizer's
     received_at: float = field(default_factory=time.monotonic)
     finished_at: float | None = None
     complete: bool = False
@@ -122,7 +123,8 @@ def build_app(state: DoubleState) -> Starlette:
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return answered(received, _error_response(ApiError(400, "messages: field required")))
         summarizing = asks_for_summaries(body)
-        answer: Reply | ApiError | None = state.faults.take(SUMMARIES if summarizing else AGENTS)
+        received.requester = SUMMARIES if summarizing else AGENTS
+        answer: Reply | ApiError | None = state.faults.take(received.requester)
         if answer is None and summarizing:
             answer = summaries_reply(body)
         elif answer is None:

@@ -22,7 +22,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from runtime.model_double.app import DoubleState, ReceivedRequest, build_app
-from runtime.model_double.errors import ANY, ApiError
+from runtime.model_double.errors import AGENTS, ANY, SUMMARIES, ApiError
 from runtime.model_double.respond import Responder
 from runtime.model_double.scenario import LoadedScenario, load_scenario
 from runtime.model_double.site import Certificate, build_site
@@ -107,8 +107,18 @@ class ModelDouble:
 
     @property
     def message_requests(self) -> list[ReceivedRequest]:
-        """The `/v1/messages` requests received so far, in order."""
-        return [r for r in self._state.requests if r.path == "/v1/messages"]
+        """The agents' (the CLI's) `/v1/messages` requests received so far, in order."""
+        return self._messages(AGENTS)
+
+    @property
+    def summary_requests(self) -> list[ReceivedRequest]:
+        """The summarizer's `/v1/messages` requests received so far, in order."""
+        return self._messages(SUMMARIES)
+
+    def _messages(self, requester: str) -> list[ReceivedRequest]:
+        return [
+            r for r in self._state.requests if r.path == "/v1/messages" and r.requester == requester
+        ]
 
     def fail_next(
         self,
