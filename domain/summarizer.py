@@ -24,6 +24,7 @@ from domain.text import clean_text
 
 SUMMARIZER_NAMESPACE = UUID("0b7c55a8-5f57-4f0e-9a43-2c1d6e3f9a21")
 MAX_WORDS = 15  # a summary longer than this is cut to it
+MAX_CHARS = 160  # ... and one of 15 long "words" (a path, some JSON) to this
 
 # What is summarized: what an agent says and does, not its hooks, thinking or
 # statuses. A tool use is summarized with its result, on the completion.
@@ -38,9 +39,10 @@ def summaries_id(session_id: UUID) -> UUID:
 
 
 def short_summary(text: str) -> str:
-    """One line of at most MAX_WORDS words (empty: nothing usable was said)."""
-    words = clean_text(text).split()
-    return " ".join(words[:MAX_WORDS])
+    """One line of at most MAX_WORDS words and MAX_CHARS characters (empty:
+    nothing usable was said)."""
+    said = " ".join(clean_text(text).split()[:MAX_WORDS])
+    return said if len(said) <= MAX_CHARS else said[: MAX_CHARS - 1].rstrip() + "…"
 
 
 class Summaries(PodiumAggregate):

@@ -13,7 +13,7 @@ import sys
 from gateway.cli_common import database
 from gateway.cli_inputs import UsageError
 from gateway.loop import run as run_event_loop
-from summarizer.api import ApiSettings
+from summarizer.api import ApiSettings, quiet_request_logs
 from summarizer.consumer import SummarizerSettings, summarizing
 
 DEFAULT_MODEL = SummarizerSettings.model
@@ -61,6 +61,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
             "for the built-in model double"
         )
     logging.basicConfig(level=logging.INFO, format="podium summarize: %(message)s")
+    quiet_request_logs()
     with database(args) as conninfo, contextlib.suppress(KeyboardInterrupt):
         run_event_loop(_summarize(conninfo, settings, api, args.demo))
     return 0

@@ -36,6 +36,7 @@ from gateway.routes import Routes
 from gateway.same_origin import ServedNames, public_origin
 from gateway.system import System, SystemConfig
 from projections.event_view import LogView
+from summarizer.api import quiet_request_logs
 
 logger = logging.getLogger("podium")
 
@@ -86,6 +87,7 @@ def setup_logging(logging_dir: Path) -> Path:
     formatter.converter = time.gmtime
     root = logging.getLogger()
     root.setLevel(logging.INFO)
+    quiet_request_logs()
     for handler in (logging.StreamHandler(sys.stderr), PrivateHourlyFile(path)):
         handler.setFormatter(formatter)
         root.addHandler(handler)

@@ -9,6 +9,7 @@ Claude Code process is started for a summary.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -105,6 +106,12 @@ class MessagesApi:
         except ValueError as error:
             raise CallFailed(str(error)) from None
         return Answer(summaries, usage, duration_ms)
+
+
+def quiet_request_logs() -> None:
+    """httpx logs every request at INFO: the summarizer's calls are in the log
+    already (SummarizerCalled), a line each in podium's own logs is noise."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.summarizer import MAX_CHARS, MAX_WORDS, short_summary
 from summarizer.api import DEFAULT_BASE_URL, ApiSettings
 from summarizer.backlog import Backlog, Waiting
 from summarizer.pacing import MAX_BACKOFF_S, backoff
@@ -89,3 +90,12 @@ def test_api_settings_come_from_the_environment() -> None:
     )
     assert token.base_url == "http://x" and token.headers["authorization"] == "Bearer t"
     assert not ApiSettings.from_env({"ANTHROPIC_API_KEY": "", "ANTHROPIC_AUTH_TOKEN": ""}).usable
+
+
+def test_a_summary_is_cut_to_fifteen_words_and_a_line() -> None:
+    assert short_summary(" ".join(f"w{i}" for i in range(30))) == " ".join(
+        f"w{i}" for i in range(MAX_WORDS)
+    )
+    cut = short_summary("alice used Write: " + "x" * 500)
+    assert len(cut) == MAX_CHARS and cut.endswith("…")
+    assert short_summary("  \n ") == ""
