@@ -22,7 +22,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from runtime.model_double.app import DoubleState, ReceivedRequest, build_app
-from runtime.model_double.errors import AGENTS, ANY, SUMMARIES, ApiError
+from runtime.model_double.errors import AGENTS, SUMMARIES, ApiError
 from runtime.model_double.respond import Responder
 from runtime.model_double.scenario import LoadedScenario, load_scenario
 from runtime.model_double.site import Certificate, build_site
@@ -127,10 +127,11 @@ class ModelDouble:
         *,
         retry_after: float | None = None,
         message: str | None = None,
-        of: str = ANY,
+        of: str = AGENTS,
     ) -> None:
         """Answer the next `times` message requests with an API error (any thread):
-        of anyone, or only of "agents" (the CLI) or of "summaries" (the summarizer)."""
+        of the agents (the CLI, by default), of "summaries" (the summarizer's) or
+        of "any" requester."""
         self._state.faults.add(ApiError(status, message, retry_after), times, of)
 
     def clear_faults(self) -> None:
