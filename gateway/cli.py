@@ -29,6 +29,12 @@ from gateway.cli_inputs import (
     given_token,
     mode_line,
 )
+from gateway.cli_summarize import (
+    add_summarize_command,
+    add_summarizer_options,
+    summarizer_settings,
+)
+from gateway.cli_transfer import add_transfer_commands
 from gateway.database import DatabaseUnavailable, default_data_dir
 from gateway.event_lines import EventFilter, EventLines
 from gateway.loop import run as run_event_loop
@@ -197,6 +203,7 @@ def system_config(args: argparse.Namespace, data_dir: Path, demo: bool) -> Syste
         allowed_domains=checked_domains(args.allow_domain),
         approval_timeout=approval_timeout(args.approval_timeout),
         allow_all=allows_all(args.permissions),
+        summarizer=summarizer_settings(args),
     )
 
 
@@ -235,6 +242,7 @@ def _agent_options(p: argparse.ArgumentParser) -> None:
         help="rules: tools the permission rules say ask wait for a person's approval "
         "(default); allow-all: no tool ever asks (recorded in the log)",
     )
+    add_summarizer_options(p)
 
 
 def add_audit_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -342,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_command(commands)
     add_approval_commands(commands)
+    add_transfer_commands(commands)
+    add_summarize_command(commands)
     return parser
 
 

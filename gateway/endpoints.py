@@ -31,7 +31,7 @@ from gateway.metrics import MetricsPage, counted_sse
 from gateway.openapi import Endpoint, JsonSchema, Param, document, object_schema
 from gateway.params import NOTIFICATION_ID_MAX
 from gateway.reads import LEVELS, LOG_CATEGORIES, MAX_LIMIT
-from gateway.routes import APPROVAL_STATES, Routes
+from gateway.routes import APPROVAL_STATES, NDJSON, Routes
 
 NOTIFICATION_ID: JsonSchema = {"type": "integer", "minimum": 0, "maximum": NOTIFICATION_ID_MAX}
 NEXT_AFTER: JsonSchema = {"type": ["integer", "null"], "minimum": 1}
@@ -55,6 +55,12 @@ AGENT_FILTER = {"agent": Param("query", {"type": "string", "maxLength": 64})}
 PAGE_ANSWER = object_schema(
     items={"type": "array", "items": {"type": "object"}}, next_after=NEXT_AFTER
 )
+# A system log page has the cursor of the way it pages: next_after or next_before.
+SYSTEM_LOG_PAGE: JsonSchema = {
+    "type": "object",
+    "properties": {**PAGE_ANSWER["properties"], "next_before": NEXT_AFTER, "head": NOTIFICATION_ID},
+    "required": ["items", "head"],
+}
 SPEND: dict[str, JsonSchema] = {
     "session_id": {"type": "string", "format": "uuid"},
     "budget_usd": {"type": ["number", "null"], "minimum": 0},
@@ -317,12 +323,34 @@ def endpoints(routes: Routes, claims: AsyncConnectionPool) -> list[Endpoint]:
         ),
         Endpoint(
             "GET",
+            "/api/sessions/{session_id}/export",
+            routes.export,
+            "The session's events and Claude transcripts as JSON Lines, for `podium import` "
+            "(docs/export-format.md)",
+            None,
+            S,
+            media_type=NDJSON,
+        ),
+        Endpoint(
+            "GET",
             "/api/system-logs",
             routes.system_logs,
-            "podium's system log",
+            "podium's system log: oldest first after `after`, or newest first below `before` "
+            "(next page: `next_before`); `head`: the page holds every entry up to it",
             None,
-            {**PAGE, "level": Param("query", {"type": "string", "enum": list(LEVELS)})},
-            answer=PAGE_ANSWER,
+            {
+                **PAGE,
+                "before": Param(
+                    "query",
+                    {
+                        **NOTIFICATION_ID,
+                        "description": "newest first, below this notification id "
+                        f"({NOTIFICATION_ID_MAX}: the newest entries); with `after`, above it too",
+                    },
+                ),
+                "level": Param("query", {"type": "string", "enum": list(LEVELS)}),
+            },
+            answer=SYSTEM_LOG_PAGE,
         ),
         Endpoint(
             "GET",

@@ -2,7 +2,7 @@
 
 Lists page by notification id (``after`` is the cursor, ``next_after`` the
 next one) so a client never sees a row twice or misses one while the log
-grows.
+grows; the system log also pages newest first (``before``, ``next_before``).
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ class ReadModelQueries:
             "input_tokens, output_tokens, cache_creation_input_tokens, "
             "cache_creation_1h_input_tokens, cache_read_input_tokens, cost_usd, priced_usd, "
             "unpriced_turns, discrepancies, budget_usd, budget_warned, turns, tool_uses, "
-            "created_at, last_activity_at FROM agents WHERE session_id = %s ORDER BY created_at",
+            "created_at, last_activity_at, summary FROM agents WHERE session_id = %s "
+            "ORDER BY created_at",
             (session_id,),
         )
 
@@ -111,3 +112,25 @@ class ReadModelQueries:
         )
         next_after = found[-1]["notification_id"] if len(found) == limit else None
         return {"items": found, "next_after": next_after}
+
+    async def newest_page(
+        self, table: str, where: list[str], params: list[Any], span: tuple[int, int], limit: int
+    ) -> dict[str, Any]:
+        """The newest rows between ``span``'s ids (both excluded), newest first; the
+        next (older) page is below ``next_before``."""
+        after, before = span
+        conditions = " AND ".join([*where, "notification_id > %s", "notification_id < %s"])
+        found = await self.rows(
+            f"SELECT * FROM {table} WHERE {conditions} ORDER BY notification_id DESC LIMIT %s",
+            (*params, after, before, limit),
+        )
+        next_before = found[-1]["notification_id"] if len(found) == limit else None
+        return {"items": found, "next_before": next_before}
+
+    async def position(self, projection: str) -> int:
+        """How far into the log a read model has applied it (0: not at all)."""
+        found = await self.rows(
+            "SELECT notification_id FROM projection_tracking WHERE projection = %s",
+            (projection,),
+        )
+        return int(found[0]["notification_id"]) if found else 0

@@ -24,7 +24,15 @@ from domain.approval import ApprovalStatus
 from domain.permissions import NO_RULES, Permissions
 from gateway.bodies import Decision, NewAgent, NewCommand, NewMessage, NewSession, read_body
 from gateway.live_events import LiveEvents
-from gateway.params import NOTIFICATION_ID_MAX, choice_param, int_param, shown, text_param
+from gateway.params import (
+    NOTIFICATION_ID_MAX,
+    choice_param,
+    given,
+    int_param,
+    shown,
+    text_param,
+    whole_number,
+)
 from gateway.problems import Problem
 from gateway.reads import (
     APPROVALS,
@@ -42,9 +50,12 @@ from projections.faults import Faults, faults
 from runtime.confinement import check_directory
 from runtime.templates import agent_setup
 from runtime.tools import interrupting
+from transfer.export import export_session
+from transfer.format import TransferRefused
 
 SOURCE = "user"  # who gives the commands that come over HTTP
 APPROVAL_STATES = ("pending", "decided")  # what GET /api/approvals?status= takes
+NDJSON = "application/x-ndjson"  # an export: JSON Lines
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
 
@@ -244,13 +255,23 @@ class Routes:
         return json(await self.queries.page("agent_logs", where, params, after, limit))
 
     async def system_logs(self, request: Request) -> Response:
+        """Oldest first after ``after``; or, given ``before``, newest first below it.
+        ``head``, read before the page: the page holds every entry up to it, so a
+        live stream from there (?after=head) misses none."""
         after, limit = self._paging(request)
         where: list[str] = ["true"]
         params: list[Any] = []
         if level := choice_param(request.query_params, "level", LEVELS):
             where.append("level = %s")
             params.append(level)
-        return json(await self.queries.page("system_logs", where, params, after, limit))
+        head = await self.queries.position("system_logs")
+        if (raw := given(request.query_params, "before")) is None:
+            page = await self.queries.page("system_logs", where, params, after, limit)
+        else:
+            before = whole_number(raw, "before", 0, NOTIFICATION_ID_MAX)
+            span = (after, before)
+            page = await self.queries.newest_page("system_logs", where, params, span, limit)
+        return json({**page, "head": head})
 
     async def file_changes(self, request: Request) -> Response:
         where, params = await self._agent_rows(request)
@@ -276,6 +297,21 @@ class Routes:
         tail = _encoder.encode({"next_after": next_after, "head": head})
         body = b'{"events":[' + b",".join(e.body for e in page) + b"]," + tail[1:]
         return Response(body, media_type="application/json")
+
+    async def export(self, request: Request) -> Response:
+        """The session as `podium export` writes it (docs/export-format.md)."""
+        session_id = session_id_of(request)
+        await self.queries.session(session_id)
+
+        def read() -> bytes:
+            with self.log_view.connection() as conn:
+                return b"".join(export_session(conn, session_id))
+
+        try:
+            body = await asyncio.to_thread(read)
+        except TransferRefused as error:  # in the read model, not yet in the log's snapshot
+            raise Problem(404, str(error)) from None
+        return Response(body, media_type=NDJSON)
 
     async def stream(self, request: Request) -> StreamingResponse:
         return sse_response(request, self.tail, self.log_view)
