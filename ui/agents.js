@@ -1,7 +1,7 @@
 // The agents sidebar: each agent's status (with a live indicator) and how
 // many of its commands wait, model, tokens, cost and current task, the tool
-// it asks to use while it awaits approval, and its spend against its budget
-// (editable in place), as of the shown moment.
+// it asks to use while it awaits approval, the AI summary of what it did last,
+// and its spend against its budget (editable in place), as of the shown moment.
 //
 // Cards are kept and updated in place, keyed by agent id, so a working
 // agent's pulse runs smoothly while events stream in.
@@ -77,6 +77,7 @@ export class AgentsPanel {
       model: h("div.agent-model"),
       task: h("div.agent-task"),
       tool: h("div.agent-tool"),
+      summary: h("div.agent-summary"),
       usage: h("div.agent-usage"),
     };
     const name = agent.name;
@@ -97,7 +98,7 @@ export class AgentsPanel {
       onclick: () => this.actions.select(name),
     },
     h("div.agent-head", null, fields.dot, fields.name, fields.status),
-    fields.model, fields.task, fields.tool, fields.usage, fields.budget.el, controls);
+    fields.model, fields.task, fields.tool, fields.summary, fields.usage, fields.budget.el, controls);
     card.style.setProperty("--agent-hue", hue(name));
     return { card, fields, last: null };
   }
@@ -112,6 +113,9 @@ export class AgentsPanel {
     fields.tool.textContent = toolLine(agent);
     fields.tool.hidden = !fields.tool.textContent;
     fields.tool.title = agent.status === AgentStatus.AWAITING_APPROVAL ? "open the approval queue" : "";
+    fields.summary.textContent = agent.summary?.text ?? "";
+    fields.summary.hidden = !agent.summary;
+    fields.summary.title = agent.summary ? `AI summary of what ${agent.name} did last (event #${agent.summary.of})` : "";
     const editable = this.live && agent.status !== AgentStatus.DELETED;
     fields.budget.render(agent.cost_usd, agent.budget_usd, agent.budget_warned, editable);
     fields.usage.textContent = spendLine(agent);

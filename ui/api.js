@@ -47,6 +47,15 @@ function idempotent() {
 }
 
 const session = (id) => `/api/sessions/${encodeURIComponent(id)}`;
+
+/** The largest notification id (a PostgreSQL bigint, past JS's exact numbers: a string): before it, the newest. */
+export const NEWEST = "9223372036854775807";
+
+/** A query string of the filters given (null and undefined ones left out). */
+function query(filter) {
+  const given = Object.entries(filter).filter(([, value]) => value != null);
+  return new URLSearchParams(given.map(([key, value]) => [key, String(value)]));
+}
 const agent = (id, name) => `${session(id)}/agents/${encodeURIComponent(name)}`;
 
 export const api = {
@@ -76,9 +85,11 @@ export const api = {
   /** One page of a session's log: {events, next_after, head}. */
   events: (id, after, limit) =>
     request("GET", `${session(id)}/events?after=${after}&limit=${limit}`),
+  /**
+   * A page of podium's system log, newest first below `before` (NEWEST: the newest page),
+   * of one level or (null) all: {items, next_before, head}.
+   */
+  systemLogs: ({ before, level, limit }) => request("GET", `/api/system-logs?${query({ before, level, limit })}`),
   /** The URL of the live stream of the events a filter selects: {session, category, after}. */
-  streamUrl: (filter) => {
-    const given = Object.entries(filter).filter(([, value]) => value != null);
-    return `/api/stream?${new URLSearchParams(given.map(([key, value]) => [key, String(value)]))}`;
-  },
+  streamUrl: (filter) => `/api/stream?${query(filter)}`,
 };

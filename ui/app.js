@@ -19,6 +19,7 @@ import { ApprovalsPanel, decidedNewestFirst } from "./approvals.js";
 import { PendingRequests } from "./pending.js";
 import { Notifier } from "./notify.js";
 import { pendingApprovals } from "./reducer.js";
+import { SystemLogPanel } from "./system-log.js";
 
 const URL_SYNC_MS = 500;
 const AGENT_COMMAND = /^@([A-Za-z][A-Za-z0-9_-]{0,63})\s+([\s\S]+)$/;
@@ -47,6 +48,7 @@ class SessionPage {
 
     this.header = new Header(byId("header"), (id) => openSession(id), () => this.newSession(), {
       toggleQueue: () => this.toggleQueue(),
+      toggleLog: () => this.toggleLog(),
       setBudget: (budget) => this.command(() => api.setSessionBudget(this.sessionId, budget)),
     });
     this.agents = new AgentsPanel(byId("agents-panel"), {
@@ -66,6 +68,7 @@ class SessionPage {
       close: () => this.toggleQueue(false),
       notify: () => this.askToNotify(),
     });
+    this.systemLog = new SystemLogPanel(byId("system-log-panel"), { close: () => this.toggleLog(false) });
     this.chat = new ChatPanel(byId("chat-panel"), (text) => this.send(text));
     this.replay = new ReplayBar(byId("replay"), this.log, {
       seek: (count) => this.seek(count),
@@ -139,7 +142,7 @@ class SessionPage {
     this.approvals.setNotifiable(this.notifier.askable);
     this.agents.render(state, following);
     this.chat.render(state, following ? this.drafts : null);
-    this.stream.setCursor(count);
+    this.stream.setCursor(count, state);
     this.replay.render(count, following);
     document.body.classList.toggle("replaying", !following);
     // Scrolling to the bottom needs a layout: once, after all the writes above.
@@ -181,6 +184,7 @@ class SessionPage {
   toggleQueue(open = byId("approvals-panel").hidden) {
     byId("approvals-panel").hidden = !open;
     if (open) this.pending.refresh();
+    if (open) this.toggleLog(false); // one drawer at a time: they open in the same place
     this.schedule(); // the queue is drawn only while open
   }
 
@@ -189,10 +193,22 @@ class SessionPage {
     if (id) this.approvals.select(id);
   }
 
-  /** The queue's keys (ui/approvals.js SHORTCUTS): true if `e` was one. */
-  queueKey(e) {
-    if (e.key === "q") {
-      this.toggleQueue();
+  /** podium's system log, in the drawer the queue opens in. */
+  toggleLog(open = !this.systemLog.open) {
+    if (open === this.systemLog.open) return;
+    if (open) this.toggleQueue(false);
+    this.systemLog.setOpen(open);
+  }
+
+  /** The drawers' keys (q and the queue's: ui/approvals.js SHORTCUTS; l, Escape): true if `e` was one. */
+  drawerKey(e) {
+    if (e.key === "q" || e.key === "l") {
+      if (e.key === "q") this.toggleQueue();
+      else this.toggleLog();
+      return true;
+    }
+    if (e.key === "Escape" && this.systemLog.open) {
+      this.toggleLog(false);
       return true;
     }
     return !byId("approvals-panel").hidden && this.approvals.key(e);
@@ -255,7 +271,7 @@ export function toast(message) {
 function keyboard(page) {
   document.addEventListener("keydown", (e) => {
     const typing = e.target.closest?.("input, textarea, select, [contenteditable]");
-    if (!typing && !e.ctrlKey && !e.metaKey && !e.altKey && page.queueKey(e)) {
+    if (!typing && !e.ctrlKey && !e.metaKey && !e.altKey && page.drawerKey(e)) {
       e.preventDefault();
       return;
     }

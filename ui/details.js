@@ -1,5 +1,7 @@
-// The expanded view of one event of the stream: full texts, tool inputs and
-// outputs, coloured diffs. Everything is set as text, never as HTML.
+// The expanded view of one event of the stream: its AI summary, full texts,
+// tool inputs and outputs, file changes with their coloured diffs (a rename's
+// old path, the tool that made it, how much of a long diff was kept).
+// Everything is set as text, never as HTML.
 
 import { h, pretty, dateTime } from "./format.js";
 import { readableInput } from "./tool-input.js";
@@ -9,8 +11,9 @@ const MAX_CHARS = 20_000; // a huge tool output would make one row taller than t
 /**
  * @param event the event to show
  * @param completion for a tool use, its ToolUseCompleted if it happened by the shown moment
+ * @param ai its AI summary, if made by the shown moment
  */
-export function eventDetails(event, completion) {
+export function eventDetails(event, completion, ai = null) {
   const p = event.payload ?? {};
   const meta = h(
     "div.details-meta",
@@ -18,7 +21,8 @@ export function eventDetails(event, completion) {
     `#${event.id} · ${event.type} · ${dateTime(event.at)}`,
     p.task ? ` · task ${p.task}` : "",
   );
-  return h("div.details", { onclick: (e) => e.stopPropagation() }, meta, ...body(event, p, completion));
+  const summary = ai === null ? null : h("div.details-ai", { title: "the AI summary of this event" }, ai);
+  return h("div.details", { onclick: (e) => e.stopPropagation() }, meta, summary, ...body(event, p, completion));
 }
 
 function body(event, p, completion) {
@@ -37,7 +41,7 @@ function body(event, p, completion) {
     case "ToolUseCompleted":
       return [section(p.is_error ? "output (error)" : "output", block(pretty(p.output)), p.is_error)];
     case "FileChanged":
-      return [section(`${p.change} ${p.path}`, diff(p.diff))];
+      return fileChange(p);
     case "UserMessageSent":
     case "OrchestratorReplied":
     case "AgentTextEmitted":
@@ -48,6 +52,20 @@ function body(event, p, completion) {
     default:
       return [block(pretty(withoutVersion(p)))];
   }
+}
+
+/** A FileChanged payload: what became of which file, by which tool call, and its diff. */
+export function fileChange(p) {
+  const title = p.previous_path ? `${p.change} ${p.previous_path} → ${p.path}` : `${p.change} ${p.path}`;
+  const by = p.tool ? h("div.muted.details-tool", null, `by ${p.tool}${p.tool_use_id ? ` (call ${p.tool_use_id})` : ""}`) : null;
+  const cut = p.diff_cut_from == null ? null : h("div.details-cut", null, diffCutNote(p.diff, p.diff_cut_from));
+  const change = p.diff ? diff(p.diff) : h("div.muted", null, "no diff");
+  return [section(title, [by, cut, change])];
+}
+
+/** "diff cut at 64,000 of 250,123 characters": how much of a long diff was recorded. */
+export function diffCutNote(kept, whole) {
+  return `diff cut at ${String(kept ?? "").length.toLocaleString()} of ${whole.toLocaleString()} characters`;
 }
 
 function toolOutput(completion) {
@@ -80,14 +98,19 @@ function section(title, content, isError = false) {
 function block(text) {
   const full = String(text ?? "");
   const pre = h("pre.details-text", null, cut(full));
-  if (full.length <= MAX_CHARS) return pre;
+  return showAll(pre, full, () => (pre.textContent = full));
+}
+
+/** `shown` (cut from `full`), with a button that shows all of it (`fill`) when it was cut. */
+function showAll(shown, full, fill) {
+  if (full.length <= MAX_CHARS) return shown;
   const more = h("button.link", {
     onclick: () => {
-      pre.textContent = full;
+      fill();
       more.remove();
     },
   }, `show all ${full.length.toLocaleString()} characters`);
-  return h("div", null, pre, more);
+  return h("div", null, shown, more);
 }
 
 function cut(text) {
@@ -99,11 +122,12 @@ function cut(text) {
  * marked. A preview (`headers` false) has no file headers: its "---" is a removal.
  */
 export function diff(text, headers = true) {
+  const full = String(text ?? "");
   const pre = h("pre.diff");
-  for (const line of cut(String(text ?? "")).replace(/\n$/, "").split("\n")) {
-    pre.append(h(`span.${diffClass(line, headers)}`, null, line));
-  }
-  return pre;
+  const fill = (shown) => pre.replaceChildren(
+    ...shown.replace(/\n$/, "").split("\n").map((line) => h(`span.${diffClass(line, headers)}`, null, line)));
+  fill(cut(full));
+  return showAll(pre, full, () => fill(full));
 }
 
 function diffClass(line, headers) {

@@ -12,26 +12,62 @@ export function tokens(count) {
   return String(value);
 }
 
+/** The tokens of a spend (reducer's NO_SPEND fields) in and out: "12k in · 800 out". */
+function tokenLine(spent) {
+  return `${tokens(spent.input_tokens)} in · ${tokens(spent.output_tokens)} out`;
+}
+
+/** The same, each kind in full, for a tooltip. */
+function tokenDetail(spent) {
+  return (
+    `input ${spent.input_tokens} · output ${spent.output_tokens} · cache read ${spent.cache_read_input_tokens} · ` +
+    `cache written ${spent.cache_creation_input_tokens}`
+  );
+}
+
+function plural(count, word, many = `${word}s`) {
+  return `${count} ${count === 1 ? word : many}`;
+}
+
 /** What a session or an agent spent (reducer's NO_SPEND fields), on one line. */
 export function spendLine(spent) {
-  const cache = spent.cache_read_input_tokens + spent.cache_creation_input_tokens;
   const priced = spent.unpriced_turns === spent.turns ? "" : ` · priced ${usd(spent.priced_usd)}`;
-  const differ = spent.discrepancies
-    ? ` · ⚠ ${spent.discrepancies} cost discrepanc${spent.discrepancies === 1 ? "y" : "ies"}`
-    : "";
-  return (
-    `${tokens(spent.input_tokens)} in · ${tokens(spent.output_tokens)} out · ${tokens(cache)} cache · ` +
-    `${usd(spent.cost_usd)} · ${spent.turns} turn${spent.turns === 1 ? "" : "s"}${priced}${differ}`
-  );
+  const differ = spent.discrepancies ? ` · ⚠ ${plural(spent.discrepancies, "cost discrepancy", "cost discrepancies")}` : "";
+  const cache = tokens(spent.cache_read_input_tokens + spent.cache_creation_input_tokens);
+  return `${tokenLine(spent)} · ${cache} cache · ${usd(spent.cost_usd)} · ${plural(spent.turns, "turn")}${priced}${differ}`;
 }
 
 /** The same, in full: each kind of token, for a tooltip. */
 export function spendDetail(spent) {
   return (
-    `input ${spent.input_tokens} · output ${spent.output_tokens} · cache read ${spent.cache_read_input_tokens} · ` +
-    `cache written ${spent.cache_creation_input_tokens}\nthe CLI's cost ${usd(spent.cost_usd)} · podium's price ` +
+    `${tokenDetail(spent)}\nthe CLI's cost ${usd(spent.cost_usd)} · podium's price ` +
     `${usd(spent.priced_usd)}${spent.unpriced_turns ? ` (${spent.unpriced_turns} turns unpriced)` : ""}` +
     (spent.discrepancies ? `\n${spent.discrepancies} turns priced differently by the CLI and podium (>1%)` : "")
+  );
+}
+
+/**
+ * What the summarizer spent (reducer's state.summarizer: its calls are its
+ * turns, priced by podium alone), short enough for the header:
+ * "summaries · 3 calls · 2k in · 300 out · $0.0012" (the cache in the detail).
+ */
+export function summarizerLine(spent) {
+  const priced = spent.unpriced_turns === spent.turns ? "" : ` · ${usd(spent.priced_usd)}`;
+  const failing = spent.failure ? " · ⚠ failing" : "";
+  return `summaries · ${plural(spent.turns, "call")} · ${tokenLine(spent)}${priced}${failing}`;
+}
+
+/** The same, in full, with its last failure while it lasts. */
+export function summarizerDetail(spent) {
+  const unpriced = spent.unpriced_turns ? ` (${plural(spent.unpriced_turns, "call")} unpriced)` : "";
+  const { failure } = spent;
+  const failed = failure
+    ? `\nfailing: ${failure.error} (attempt ${failure.attempt}, again in ${failure.retry_in_s}s)`
+    : "";
+  return (
+    `the AI summaries' model calls, apart from the agents'\n${tokenDetail(spent)}\n` +
+    `podium's price ${usd(spent.priced_usd)}${unpriced}` +
+    (spent.failures ? `\n${plural(spent.failures, "failed call")}` : "") + failed
   );
 }
 

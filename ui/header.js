@@ -1,9 +1,11 @@
 // The header: the session picker (every session, and "new session"), the
 // shown session's status, how many requests for permission wait (it opens
-// the queue), and its total cost against its budget as of the shown moment.
+// the queue), and its total cost against its budget as of the shown moment;
+// apart from it, what the AI summaries cost (the summarizer's model calls),
+// and a button that opens podium's system log.
 
 import { api } from "./api.js";
-import { h, usd, dateTime, shortId, setText, spendLine, spendDetail } from "./format.js";
+import { h, usd, dateTime, shortId, setText, spendLine, spendDetail, summarizerLine, summarizerDetail } from "./format.js";
 import { BudgetMeter } from "./budget.js";
 import { SHORTCUTS_HELP } from "./approvals.js";
 
@@ -11,7 +13,7 @@ export class Header {
   /**
    * @param open (sessionId) => void  opens a session
    * @param create () => Promise<void>  starts a new session and opens it
-   * @param governance {toggleQueue(), setBudget(budgetUsd or null) => Promise}
+   * @param governance {toggleQueue(), toggleLog(), setBudget(budgetUsd or null) => Promise}
    */
   constructor(root, open, create, governance) {
     this.open = open;
@@ -28,14 +30,20 @@ export class Header {
     this.connection = h("span.connection#connection", { title: "connection to podium" });
     this.cost = h("span.total-cost#total-cost", { title: "the session's total cost so far" }, usd(0));
     this.spend = h("span.total-spend#total-spend");
+    this.summarizer = h("span.summarizer-spend#summarizer-spend", { hidden: true });
+    this.logButton = h("button.small#system-log-button", {
+      type: "button", title: "podium's own system log (l)", onclick: () => governance.toggleLog(),
+    }, "system log");
     root.append(
       h("div.brand", null, "podium"),
       h("div.picker-wrap", null, this.pickerButton, this.menu),
       this.status,
       h("div.spacer"),
       this.approvals,
+      this.logButton,
       this.connection,
       h("div.header-cost", null, h("span.cost-label", null, "cost"), this.cost, this.spend, this.budget.el),
+      this.summarizer,
     );
     document.addEventListener("click", (e) => {
       if (!this.menu.hidden && !e.target.closest(".picker-wrap")) this.menu.hidden = true;
@@ -53,6 +61,11 @@ export class Header {
     setText(this.cost, usd(state.totals.cost_usd));
     setText(this.spend, spendLine(state.totals));
     this.spend.title = this.cost.title = spendDetail(state.totals);
+    const { summarizer } = state;
+    this.summarizer.hidden = !summarizer.turns && !summarizer.failures;
+    setText(this.summarizer, summarizerLine(summarizer));
+    this.summarizer.title = summarizerDetail(summarizer);
+    this.summarizer.dataset.failing = String(!!summarizer.failure);
     const { session } = state;
     this.budget.render(state.totals.cost_usd, session.budget_usd, session.budget_warned, live && !!this.sessionId);
     setText(this.approvals, `${pending} approval${pending === 1 ? "" : "s"}`);

@@ -12,6 +12,7 @@
 // the nearest one.
 
 import { AgentStatus, SessionStatus, ApprovalStatus } from "./meta.js";
+import { EMPTY_IDS, idGet, idSet } from "./idmap.js";
 
 export function initialState() {
   return {
@@ -30,6 +31,9 @@ export function initialState() {
     approvals: {},
     totals: { ...NO_SPEND },
     chat: null, // the 3-way conversation, newest first: see chatMessages()
+    summaries: EMPTY_IDS, // AI summaries by the summarized event's notification id: see aiSummary()
+    // The summarizer's model calls (turns: calls), apart from the agents', and its last failure.
+    summarizer: { ...NO_SPEND, failures: 0, failure: null },
   };
 }
 
@@ -88,6 +92,7 @@ function newAgent(event) {
     budget_usd: p.budget_usd ?? null,
     budget_warned: 0, // the highest warning (percent) under its budget
     awaiting: null, // the tool it asks to use, while it awaits a decision: "Bash ls"
+    summary: null, // the AI summary of its latest summarized event: {text, of (that event's id)}
     last_activity_at: event.at,
   };
 }
@@ -317,13 +322,46 @@ const BUDGET_FOLDS = {
   BudgetExceeded: budgetReached(() => 100),
 };
 
+// --- AI summaries: the summarizer's stream of the session ----------------------
+// A summary arrives after the event it summarizes, so at any moment an event
+// shows the summary only once the summary was made (replay shows it so too).
+
+/** The AI summary of the event with this notification id, as of the state (or null). */
+export function aiSummary(state, id) {
+  return idGet(state.summaries, id) ?? null;
+}
+
+// An agent's card shows the summary of its latest event summarized (summaries
+// may come in any order); a summary is no activity of the agent's.
+function summarized(state, e) {
+  const p = e.payload;
+  const summaries = idSet(state.summaries, p.notification_id, p.summary);
+  const agent = state.agents[p.agent_id];
+  if (!agent || (agent.summary?.of ?? 0) > p.notification_id) return { ...state, summaries };
+  const summary = { text: p.summary, of: p.notification_id };
+  return { ...state, summaries, agents: { ...state.agents, [p.agent_id]: { ...agent, summary } } };
+}
+
+function summarizerFailed(state, e) {
+  const { error, attempt, retry_in_s: retryInS } = e.payload;
+  const failure = { error, attempt, retry_in_s: retryInS, at: e.at };
+  return { ...state, summarizer: { ...state.summarizer, failures: state.summarizer.failures + 1, failure } };
+}
+
+const SUMMARY_FOLDS = {
+  EventSummarized: summarized,
+  // Priced by podium like a turn (the summarizer has no CLI cost); a call that worked ends a failure.
+  SummarizerCalled: (state, e) => ({ ...state, summarizer: { ...addTurn(state.summarizer, e.payload), failure: null } }),
+  SummarizerFailed: summarizerFailed,
+};
+
 // Any other agent event (thinking, hooks, file changes, ...) is still activity.
 const touch = (state, e) => (e.stream_type === "agent" ? updateAgent(state, e, () => ({})) : state);
 
 // A Map, not an object: an event type can never hit a prototype's property.
 const FOLDS = new Map(
   Object.entries({
-    ...SESSION_FOLDS, ...AGENT_FOLDS, ...APPROVAL_FOLDS, ...BUDGET_FOLDS, TurnCompleted: turnCompleted,
-    CostDiscrepancy: costDiscrepancy,
+    ...SESSION_FOLDS, ...AGENT_FOLDS, ...APPROVAL_FOLDS, ...BUDGET_FOLDS, ...SUMMARY_FOLDS,
+    TurnCompleted: turnCompleted, CostDiscrepancy: costDiscrepancy,
   }),
 );

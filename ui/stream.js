@@ -1,5 +1,8 @@
 // The event stream: every event of the session up to the shown moment,
 // newest at the bottom, filtered by agent, category and text, virtualised.
+// An event the summarizer summarized by the shown moment reads as its AI
+// summary (the mechanical one is its tooltip); the summarizer's own events
+// show only when their category is chosen.
 //
 // The rows are the log itself (no copy): `matched` holds the indexes of the
 // events that pass the filters, in log order, so the rows shown at a moment
@@ -10,12 +13,14 @@ import { eventDetails } from "./details.js";
 import { upperBound } from "./log.js";
 import { VirtualList } from "./virtual-list.js";
 import { CATEGORIES } from "./meta.js";
+import { aiSummary, initialState } from "./reducer.js";
 
 const ROW_HEIGHT = 26;
 const ROW = h("div.row", null, h("div.row-line", null,
   h("span.row-time"), h("span.row-id"), h("span.row-who"), h("span.row-type"), h("span.row-summary")));
 const SEARCHED_INPUT = 2000; // characters of a tool input searched: enough for paths and commands
 const ORCHESTRATOR = "\u0000orchestrator"; // the agent filter's value for the session's own events
+const SUMMARIZER = "summarizer"; // the stream type of a session's AI summaries
 
 export class StreamPanel {
   constructor(root, log) {
@@ -25,6 +30,7 @@ export class StreamPanel {
     this.completions = new Map(); // tool_use_id -> index of its ToolUseCompleted
     this.agentNames = new Set();
     this.cursor = 0; // events shown: the first `cursor` of the log
+    this.state = initialState(); // the reducer's state at the cursor: the summaries made by then
     this.shown = 0; // rows shown: matched events below the cursor
     this.searchCache = new WeakMap();
 
@@ -75,10 +81,11 @@ export class StreamPanel {
     }
   }
 
-  /** Show the log as of its first `count` events. */
-  setCursor(count, relayout = false) {
+  /** Show the log as of its first `count` events, `state` the reducer's state there. */
+  setCursor(count, state, relayout = false) {
     const moved = count !== this.cursor;
     this.cursor = count;
+    this.state = state;
     const shown = upperBound(this.matched.length, (i) => this.matched[i] < count);
     if (shown === this.shown && !relayout && !moved) return;
     if (this.list.pinned || shown < this.unseenFrom) this.unseenFrom = shown;
@@ -100,7 +107,8 @@ export class StreamPanel {
   passes(event) {
     const { agent, categories, text } = this.filters;
     if (agent === ORCHESTRATOR ? event.stream_type !== "session" : agent && event.agent !== agent) return false;
-    if (categories.size && !categories.has(event.category)) return false;
+    // The summarizer's events would crowd the stream: shown when their category is chosen.
+    if (categories.size ? !categories.has(event.category) : event.stream_type === SUMMARIZER) return false;
     return !text || this.searchText(event).includes(text);
   }
 
@@ -123,7 +131,7 @@ export class StreamPanel {
     for (let i = 0; i < events.length; i++) if (this.passes(events[i])) matched.push(i);
     this.matched = matched;
     this.list.setPinned(true); // a new filter starts at the newest of what it shows
-    this.setCursor(this.cursor, true);
+    this.setCursor(this.cursor, this.state, true);
     this.stick();
   }
 
@@ -193,8 +201,9 @@ export class StreamPanel {
 
   signature(index) {
     const event = this.log.events[index];
-    if (event.type !== "ToolUseRequested") return "";
-    return this.completionOf(event) ? "done" : "running"; // its output shows once it is done
+    const summarized = aiSummary(this.state, event.id) === null ? "" : "summarized";
+    if (event.type !== "ToolUseRequested") return summarized;
+    return (this.completionOf(event) ? "done " : "running ") + summarized; // its output shows once it is done
   }
 
   renderRow(index, expanded) {
@@ -209,8 +218,11 @@ export class StreamPanel {
     id.textContent = `#${event.id}`;
     who.textContent = who.title = whoOf(event);
     type.textContent = event.type;
-    summary.textContent = summary.title = event.summary;
-    if (expanded) row.append(eventDetails(event, this.completionOf(event)));
+    const ai = aiSummary(this.state, event.id);
+    summary.textContent = ai ?? event.summary;
+    summary.title = event.summary;
+    if (ai !== null) summary.classList.add("ai");
+    if (expanded) row.append(eventDetails(event, this.completionOf(event), ai));
     return row;
   }
 }
@@ -218,5 +230,6 @@ export class StreamPanel {
 function whoOf(event) {
   if (event.agent) return event.agent;
   if (event.type === "UserMessageSent") return "you";
+  if (event.stream_type === SUMMARIZER) return SUMMARIZER;
   return event.stream_type === "session" ? "orchestrator" : "system";
 }
