@@ -21,12 +21,17 @@ from starlette.responses import Response
 
 from domain.approval import ApprovalStatus, Scope
 from domain.statuses import AgentStatus, SessionStatus
+from domain.summarizer import EventSummarized
 from domain.vocabulary import Category, Level
+from eventlog.reading import stream_type
 from gateway.bodies import Decision
 from gateway.openapi import JsonSchema, object_schema
 
 # What a decision's body may say, by name: the one definition is the body's own type.
 DECISIONS: dict[str, str] = {d.upper(): d for d in get_args(get_type_hints(Decision)["decision"])}
+
+
+SUMMARIES_STREAM = stream_type(EventSummarized)
 
 
 def _by_name(values: type[StrEnum]) -> dict[str, str]:
@@ -43,6 +48,9 @@ META: dict[str, Any] = {
         "scopes": _by_name(Scope),
         "decisions": DECISIONS,
     },
+    "system_log": {"category": Category.SYSTEM.value},  # the category of its entries
+    # The AI summaries: their category, and their stream's type (the stream hides them).
+    "summaries": {"category": Category.SUMMARY.value, "stream_type": SUMMARIES_STREAM},
 }
 _BODY = msgspec.json.encode(META)  # the same for every request: encoded once
 
@@ -61,6 +69,10 @@ def _list_of(values: type[StrEnum]) -> JsonSchema:
 
 
 META_SCHEMA = object_schema(
+    system_log=object_schema(category={"const": Category.SYSTEM.value}),
+    summaries=object_schema(
+        category={"const": Category.SUMMARY.value}, stream_type={"const": SUMMARIES_STREAM}
+    ),
     statuses=object_schema(agent=_names_of(AgentStatus), session=_names_of(SessionStatus)),
     categories=_list_of(Category),
     levels=_list_of(Level),

@@ -22,6 +22,11 @@ export const Scope = strict(scopes, "approval scope");
 export const Decision = strict(decisions, "decision");
 /** The category of the requests' and decisions' events (a live binding: set by learnMeta). */
 export let APPROVAL_CATEGORY = null;
+/** The category of the system log's entries (set by learnMeta). */
+export let SYSTEM_CATEGORY = null;
+/** The AI summaries' category, and the type of their stream (set by learnMeta). */
+export let SUMMARY_CATEGORY = null;
+export let SUMMARIES_STREAM = null;
 /** Every event category, in the order the domain lists them. */
 export const CATEGORIES = [];
 /** The system log's levels, least severe first. */
@@ -37,6 +42,9 @@ export function learnMeta(meta) {
   Object.assign(scopes, meta.approvals.scopes);
   Object.assign(decisions, meta.approvals.decisions);
   APPROVAL_CATEGORY = meta.approvals.category;
+  SYSTEM_CATEGORY = meta.system_log.category;
+  SUMMARY_CATEGORY = meta.summaries.category;
+  SUMMARIES_STREAM = meta.summaries.stream_type;
 }
 
 function strict(values, what) {

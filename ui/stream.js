@@ -12,7 +12,7 @@ import { h, clock } from "./format.js";
 import { eventDetails } from "./details.js";
 import { upperBound } from "./log.js";
 import { VirtualList } from "./virtual-list.js";
-import { CATEGORIES } from "./meta.js";
+import { CATEGORIES, SUMMARIES_STREAM } from "./meta.js";
 import { aiSummary, initialState } from "./reducer.js";
 
 const ROW_HEIGHT = 26;
@@ -20,7 +20,6 @@ const ROW = h("div.row", null, h("div.row-line", null,
   h("span.row-time"), h("span.row-id"), h("span.row-who"), h("span.row-type"), h("span.row-summary")));
 const SEARCHED_INPUT = 2000; // characters of a tool input searched: enough for paths and commands
 const ORCHESTRATOR = "\u0000orchestrator"; // the agent filter's value for the session's own events
-const SUMMARIZER = "summarizer"; // the stream type of a session's AI summaries
 
 export class StreamPanel {
   constructor(root, log) {
@@ -108,7 +107,7 @@ export class StreamPanel {
     const { agent, categories, text } = this.filters;
     if (agent === ORCHESTRATOR ? event.stream_type !== "session" : agent && event.agent !== agent) return false;
     // The summarizer's events would crowd the stream: shown when their category is chosen.
-    if (categories.size ? !categories.has(event.category) : event.stream_type === SUMMARIZER) return false;
+    if (categories.size ? !categories.has(event.category) : event.stream_type === SUMMARIES_STREAM) return false;
     return !text || this.searchText(event).includes(text);
   }
 
@@ -230,6 +229,6 @@ export class StreamPanel {
 function whoOf(event) {
   if (event.agent) return event.agent;
   if (event.type === "UserMessageSent") return "you";
-  if (event.stream_type === SUMMARIZER) return SUMMARIZER;
+  if (event.stream_type === SUMMARIES_STREAM) return "summarizer";
   return event.stream_type === "session" ? "orchestrator" : "system";
 }

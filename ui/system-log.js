@@ -10,10 +10,9 @@
 
 import { api, NEWEST } from "./api.js";
 import { h, dateTime, shortId, setText } from "./format.js";
-import { LEVELS } from "./meta.js";
+import { LEVELS, SYSTEM_CATEGORY } from "./meta.js";
 
 export const PAGE = 100;
-const SYSTEM = "system"; // the category of the system log's events (domain/vocabulary.py)
 const RETRY_MS = 2000;
 
 /** A SystemLogged event as GET /api/system-logs lists it (null: another system event). */
@@ -118,7 +117,7 @@ export class SystemLogPanel {
   }
 
   follow(generation) {
-    const source = new EventSource(api.streamUrl({ category: SYSTEM, after: this.position }));
+    const source = new EventSource(api.streamUrl({ category: SYSTEM_CATEGORY, after: this.position }));
     source.addEventListener("event", (message) => this.arrived(JSON.parse(message.data)));
     source.onerror = () => {
       // An HTTP error ends an EventSource for good: start a new one from where this one was.
