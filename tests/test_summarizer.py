@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -46,12 +47,18 @@ async def system(database_url: str, tmp_path: Path) -> AsyncIterator[System]:
         yield up
 
 
-async def test_every_agent_event_of_a_demo_session_is_summarized_once(system: System) -> None:
+async def quick_start_summarized(system: System) -> UUID:
+    """The quick start (alice writes hello world), waited for until all of it is summarized."""
     session_id = await start(system)
     await say(system, session_id, "Create an agent called alice for Python development")
     await say(system, session_id, "Tell alice to create a simple hello world app")
     await until(system, "SELECT count(*) FROM agents WHERE name = 'alice' AND turns = 1")
     await until(system, f"SELECT ({UNSUMMARIZED}) = 0")
+    return session_id
+
+
+async def test_every_agent_event_of_a_demo_session_is_summarized_once(system: System) -> None:
+    session_id = await quick_start_summarized(system)
     kinds = await rows(
         system,
         "SELECT DISTINCT e.event_type FROM events AS e JOIN events AS s "
@@ -98,11 +105,7 @@ async def test_a_failed_summary_call_is_recorded_retried_and_nothing_is_left(
 ) -> None:
     assert system.double is not None
     system.double.fail_next(529, times=2, of="summaries")  # the agents' calls are not touched
-    session_id = await start(system)
-    await say(system, session_id, "Create an agent called alice for Python development")
-    await say(system, session_id, "Tell alice to create a simple hello world app")
-    await until(system, "SELECT count(*) FROM agents WHERE name = 'alice' AND turns = 1")
-    await until(system, f"SELECT ({UNSUMMARIZED}) = 0")
+    await quick_start_summarized(system)
     failures = await rows(
         system,
         "SELECT payload->>'attempt', payload->>'error' FROM events "
