@@ -203,9 +203,10 @@ class Summarizer:
                     ),
                 )
                 return
-            except Exception:
+            except Exception:  # a bug, not the API's answer: said, and tried again
+                logger.exception("summarizing %d events failed", len(batch))
                 self.backlog.failed(batch, backoff(1), time.monotonic())
-                raise
+                return
 
             def record(summaries: Summaries) -> None:
                 for waiting in batch:
@@ -221,9 +222,10 @@ class Summarizer:
 
             try:
                 saved = await self._record(session_id, record)
-            except Exception:
+            except Exception:  # the database went away: the summaries are asked for again
+                logger.exception("saving %d summaries failed", len(batch))
                 self.backlog.failed(batch, backoff(1), time.monotonic())
-                raise
+                return
             for waiting in batch:
                 if waiting.note.id in saved.summarized:
                     self.backlog.done(session_id, waiting.note.id)
