@@ -198,4 +198,9 @@ def test_an_agent_is_created_with_its_own_layer_of_rules(
         json={"name": "bob", "permissions": {"allow": ["Bash(npm"]}},
     )
     assert malformed.status_code == 422 and "'Bash(npm'" in malformed.json()["detail"]
-    assert client.get(f"/api/sessions/{session}/agents").json()["agents"][0]["name"] == "ann"
+    # The read model trails the log by a projection batch: ann, and only ann, once it is there.
+    listed = eventually(
+        lambda: client.get(f"/api/sessions/{session}/agents").json()["agents"] or None,
+        "ann in the agents read model",
+    )
+    assert [agent["name"] for agent in listed] == ["ann"]
