@@ -71,7 +71,6 @@ class Summarizer:
         self.settings = settings
         self.backlog = Backlog(settings.batch, settings.wait_s)
         self.rate = RateLimit(settings.calls_per_minute)
-        self._slots = asyncio.Semaphore(settings.concurrency)
         self._directory = AgentDirectory()
         self._tool_inputs: dict[str, Any] = {}
         self._streams: dict[UUID, Summaries] = {}
@@ -178,58 +177,55 @@ class Summarizer:
 
     async def _summarize(self, batch: list[Waiting]) -> None:
         session_id = batch[0].session_id
-        async with self._slots:
-            await self.rate.wait()
-            try:
-                answer = await self.model.summaries(
-                    request_body(self.settings.model, [w.note for w in batch])
-                )
-            except CallFailed as failure:
-                error = str(failure)
-                attempt = self.backlog.failures(session_id) + 1
-                retry_in = backoff(attempt, failure.retry_after)
-                self.backlog.failed(batch, retry_in, time.monotonic())
-                logger.warning(
-                    "summarizing %d events failed (try %d, again in %.0f s): %s",
-                    len(batch),
-                    attempt,
-                    retry_in,
-                    failure,
-                )
-                await self._record(
-                    session_id,
-                    lambda s: s.failed(
-                        error, events=len(batch), attempt=attempt, retry_in_s=retry_in
-                    ),
-                )
-                return
-            except Exception:  # a bug, not the API's answer: said, and tried again
-                logger.exception("summarizing %d events failed", len(batch))
-                self.backlog.failed(batch, backoff(1), time.monotonic())
-                return
+        await self.rate.wait()
+        try:
+            answer = await self.model.summaries(
+                request_body(self.settings.model, [w.note for w in batch])
+            )
+        except CallFailed as failure:
+            error = str(failure)
+            attempt = self.backlog.failures(session_id) + 1
+            retry_in = backoff(attempt, failure.retry_after)
+            self.backlog.failed(batch, retry_in, time.monotonic())
+            logger.warning(
+                "summarizing %d events failed (try %d, again in %.0f s): %s",
+                len(batch),
+                attempt,
+                retry_in,
+                failure,
+            )
+            await self._record(
+                session_id,
+                lambda s: s.failed(error, events=len(batch), attempt=attempt, retry_in_s=retry_in),
+            )
+            return
+        except Exception:  # a bug, not the API's answer: said, and tried again
+            logger.exception("summarizing %d events failed", len(batch))
+            self.backlog.failed(batch, backoff(1), time.monotonic())
+            return
 
-            def record(summaries: Summaries) -> None:
-                for waiting in batch:
-                    said = answer.summaries.get(waiting.note.id, "")
-                    with contextlib.suppress(ValueError):  # said nothing: asked again
-                        summaries.summarize(waiting.note.id, waiting.agent_id, said)
-                summaries.called(
-                    self.settings.model,
-                    answer.usage,
-                    events=len(batch),
-                    duration_ms=answer.duration_ms,
-                )
-
-            try:
-                saved = await self._record(session_id, record)
-            except Exception:  # the database went away: the summaries are asked for again
-                logger.exception("saving %d summaries failed", len(batch))
-                self.backlog.failed(batch, backoff(1), time.monotonic())
-                return
+        def record(summaries: Summaries) -> None:
             for waiting in batch:
-                if waiting.note.id in saved.summarized:
-                    self.backlog.done(session_id, waiting.note.id)
-            self.backlog.answered(batch)
+                said = answer.summaries.get(waiting.note.id, "")
+                with contextlib.suppress(ValueError):  # said nothing: asked again
+                    summaries.summarize(waiting.note.id, waiting.agent_id, said)
+            summaries.called(
+                self.settings.model,
+                answer.usage,
+                events=len(batch),
+                duration_ms=answer.duration_ms,
+            )
+
+        try:
+            saved = await self._record(session_id, record)
+        except Exception:  # the database went away: the summaries are asked for again
+            logger.exception("saving %d summaries failed", len(batch))
+            self.backlog.failed(batch, backoff(1), time.monotonic())
+            return
+        for waiting in batch:
+            if waiting.note.id in saved.summarized:
+                self.backlog.done(session_id, waiting.note.id)
+        self.backlog.answered(batch)
 
     async def _record(self, session_id: UUID, decide: Any) -> Summaries:
         summaries = self._streams.get(session_id)
