@@ -194,10 +194,15 @@ class Summarizer:
                 retry_in,
                 failure,
             )
-            await self._record(
-                session_id,
-                lambda s: s.failed(error, events=len(batch), attempt=attempt, retry_in_s=retry_in),
-            )
+            try:
+                await self._record(
+                    session_id,
+                    lambda s: s.failed(
+                        error, events=len(batch), attempt=attempt, retry_in_s=retry_in
+                    ),
+                )
+            except Exception:  # the batch is asked for again anyway: said, not raised
+                logger.exception("recording the failure of %d summaries failed", len(batch))
             return
         except Exception:  # a bug, not the API's answer: said, and tried again
             logger.exception("summarizing %d events failed", len(batch))
